@@ -1,0 +1,23 @@
+import type { XolphinState } from '../events/event.js';
+
+/** What each Xolphin `State` means (shared/providers/001), and whether it needs someone to act. */
+export const XOLPHIN_STATE_MEANINGS: Record<XolphinState, { meaning: string; problem: boolean }> = {
+	PhonecallDelayed: { meaning: 'The validation call has been delayed.', problem: false },
+	Phone: { meaning: 'The validation call could not be completed.', problem: true },
+	Organization: { meaning: 'The organization failed validation.', problem: true },
+	CSR: { meaning: 'The CSR failed validation.', problem: true },
+	Message: { meaning: 'Xolphin posted a new message on the request.', problem: false },
+	DCV: { meaning: 'Domain control validation completed for a domain.', problem: false },
+	Whois: { meaning: 'WHOIS validation failed.', problem: true },
+	ReadyForReissue: {
+		meaning: 'The certificate is ready for reissue (a new validity period).',
+		problem: false,
+	},
+};
+
+export const CATEGORY_LABELS = {
+	permanent: 'Permanent',
+	temporary: 'Temporary',
+	inactivity: 'Inactivity',
+	unknown: 'Unknown',
+} as const;

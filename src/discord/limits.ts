@@ -1,0 +1,94 @@
+import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
+
+/** Discord's message limits (shared/discord/PLATFORM.md §1). Counted in code points, not UTF-16 units. */
+export const LIMITS = {
+	title: 256,
+	description: 4096,
+	fields: 25,
+	fieldName: 256,
+	fieldValue: 1024,
+	footer: 2048,
+	author: 256,
+	/** Sum of the texts above over every embed of one message. */
+	total: 6000,
+	embedsPerMessage: 10,
+	content: 2000,
+	nonce: 25,
+	choices: 25,
+} as const;
+
+export function codePoints(text: string): number {
+	let count = 0;
+	for (const _ of text) count++;
+	return count;
+}
+
+/** Trims (Discord does before counting) and cuts to `max` code points, ending with an ellipsis. */
+export function truncate(text: string, max: number): string {
+	const trimmed = text.trim();
+	if (trimmed.length <= max) return trimmed; // UTF-16 length ≥ code points: already fits
+	const chars = [...trimmed];
+	if (chars.length <= max) return trimmed;
+	return `${chars
+		.slice(0, max - 1)
+		.join('')
+		.trimEnd()}…`;
+}
+
+/** The characters an embed counts toward the 6000 total. */
+export function embedLength(embed: APIEmbed): number {
+	let total = codePoints(embed.title ?? '') + codePoints(embed.description ?? '');
+	total += codePoints(embed.footer?.text ?? '') + codePoints(embed.author?.name ?? '');
+	for (const field of embed.fields ?? []) total += codePoints(field.name) + codePoints(field.value);
+	return total;
+}
+
+/**
+ * Brings any embed within every per-embed limit and the 6000 total. Empty field names or values (which
+ * Discord rejects) become a dash; when the total is over, the description is cut first, then fields.
+ */
+export function fitEmbed(embed: APIEmbed): APIEmbed {
+	const fitted: APIEmbed = { ...embed };
+	if (embed.title !== undefined) fitted.title = truncate(embed.title, LIMITS.title);
+	if (embed.description !== undefined) fitted.description = truncate(embed.description, LIMITS.description);
+	if (embed.footer) fitted.footer = { ...embed.footer, text: truncate(embed.footer.text, LIMITS.footer) };
+	if (embed.author) fitted.author = { ...embed.author, name: truncate(embed.author.name, LIMITS.author) };
+	if (embed.fields) {
+		fitted.fields = embed.fields.slice(0, LIMITS.fields).map(
+			(field): APIEmbedField => ({
+				...field,
+				name: truncate(field.name, LIMITS.fieldName) || '—',
+				value: truncate(field.value, LIMITS.fieldValue) || '—',
+			}),
+		);
+	}
+	if (fitted.description === '') delete fitted.description;
+	let over = embedLength(fitted) - LIMITS.total;
+	if (over > 0 && fitted.description) {
+		const keep = Math.max(0, codePoints(fitted.description) - over);
+		fitted.description = keep > 1 ? truncate(fitted.description, keep) : undefined;
+		if (!fitted.description) delete fitted.description;
+		over = embedLength(fitted) - LIMITS.total;
+	}
+	while (over > 0 && fitted.fields && fitted.fields.length > 0) {
+		fitted.fields = fitted.fields.slice(0, -1);
+		over = embedLength(fitted) - LIMITS.total;
+	}
+	return fitted;
+}
+
+/**
+ * Groups already-fitted embeds, in order, into messages of at most ten embeds and 6000 characters.
+ * Returns how many of the leading items go into the first message (at least one).
+ */
+export function firstMessageSize(embeds: APIEmbed[]): number {
+	let total = 0;
+	let count = 0;
+	for (const embed of embeds) {
+		const length = embedLength(embed);
+		if (count === LIMITS.embedsPerMessage || (count > 0 && total + length > LIMITS.total)) break;
+		total += length;
+		count++;
+	}
+	return Math.max(1, Math.min(count, embeds.length));
+}

@@ -1,0 +1,210 @@
+import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
+import type { Event, EventOf, Provider } from '../events/event.js';
+import { estimatedDeletion, SUSPENSION_REASONS } from '../providers/mofh/suspension.js';
+import { WOOXY_EVENTS, WOOXY_PROBLEM_EVENTS } from '../providers/wooxy/parse.js';
+import { CATEGORY_LABELS, XOLPHIN_STATE_MEANINGS } from './explain.js';
+import { fitEmbed, LIMITS, truncate } from './limits.js';
+
+/** Colour by severity. */
+export const COLOURS = {
+	good: 0x2ecc71,
+	info: 0x3498db,
+	warning: 0xe67e22,
+	danger: 0xe74c3c,
+	neutral: 0x95a5a6,
+} as const;
+
+const DOMAIN_LABELS = { addon: 'Addon domain', parked: 'Parked domain', subdomain: 'Subdomain' } as const;
+
+const PROVIDER_NAMES: Record<Provider, string> = {
+	mofh: 'MyOwnFreeHost',
+	xolphin: 'Xolphin SSL',
+	wooxy: 'Wooxy',
+};
+
+/** Event ─▶ one Discord embed within every limit. Pure: the same event always renders the same way. */
+export function renderEvent(event: Event): APIEmbed {
+	const body = renderBody(event);
+	return fitEmbed({
+		...body,
+		footer: { text: `${PROVIDER_NAMES[event.provider]} · event ${event.id}` },
+		timestamp: new Date(
+			event.kind === 'email.event' ? (event.occurredAt ?? event.receivedAt) : event.receivedAt,
+		).toISOString(),
+	});
+}
+
+/** The part of an embed that depends on the kind of event. */
+type Body = Pick<APIEmbed, 'title' | 'description' | 'color' | 'fields'>;
+
+function renderBody(event: Event): Body {
+	switch (event.kind) {
+		case 'account.activated':
+			return { title: 'Account activated', color: COLOURS.good, fields: [user(event.username)] };
+		case 'account.sql_cluster':
+			return {
+				title: 'SQL cluster assigned',
+				description: 'MySQL databases for this account live on this cluster.',
+				color: COLOURS.info,
+				fields: [user(event.username), field('SQL cluster', inline(event.cluster))],
+			};
+		case 'account.suspended':
+			return renderSuspension(event);
+		case 'account.reactivated':
+			return { title: 'Account reactivated', color: COLOURS.good, fields: [user(event.username)] };
+		case 'account.deleted':
+			return {
+				title: 'Account deleted',
+				description: 'MyOwnFreeHost removed the account and its files.',
+				color: COLOURS.danger,
+				fields: [user(event.username)],
+			};
+		case 'domain.added':
+		case 'domain.removed':
+			return {
+				title: `${DOMAIN_LABELS[event.domainKind]} ${event.kind === 'domain.added' ? 'added' : 'removed'}`,
+				color: event.kind === 'domain.added' ? COLOURS.info : COLOURS.neutral,
+				fields: [
+					user(event.username),
+					field('Domain', event.domain ? inline(event.domain) : '_not given by MOFH_'),
+					field('Code', inline(event.code)),
+				],
+			};
+		case 'ticket.replied':
+		case 'ticket.closed':
+			return {
+				title:
+					event.kind === 'ticket.replied'
+						? `Support replied to ticket #${event.ticketId}`
+						: `Ticket #${event.ticketId} closed`,
+				description: event.text || '_no text_',
+				color: event.kind === 'ticket.replied' ? COLOURS.info : COLOURS.neutral,
+				fields: [
+					field('Ticket', inline(event.ticketId)),
+					field('Status', event.kind === 'ticket.replied' ? 'Support replied' : 'Closed'),
+				],
+			};
+		case 'cert.issued':
+			return {
+				title: 'Certificate issued',
+				description: 'The certificate is ready to collect.',
+				color: COLOURS.good,
+				fields: [field('Request', inline(event.requestId))],
+			};
+		case 'cert.updated':
+			return renderCertUpdate(event);
+		case 'cert.deleted':
+			return {
+				title: 'Certificate request deleted',
+				description: 'The request was deleted manually at Xolphin.',
+				color: COLOURS.neutral,
+				fields: [field('Request', inline(event.requestId))],
+			};
+		case 'email.event':
+			return renderEmail(event);
+		case 'unrecognized':
+			return {
+				title: 'Unrecognized callback',
+				description: `${event.note}. Stored as received; nothing was dropped.`,
+				color: COLOURS.neutral,
+				fields: [
+					...(event.username ? [user(event.username)] : []),
+					field('Payload', codeBlock(JSON.stringify(event.fields, null, 1)), false),
+				],
+			};
+	}
+}
+
+function renderSuspension(event: EventOf<'account.suspended'>): Body {
+	const { reason } = event;
+	const known = SUSPENSION_REASONS[reason.code];
+	const temporary = reason.category === 'temporary';
+	const title =
+		reason.closedBy === 'reseller' && reason.code === 'RES_CLOSE'
+			? 'Account closed by the reseller'
+			: temporary
+				? 'Account suspended (temporary)'
+				: 'Account suspended';
+	const deletion = Math.floor(estimatedDeletion(event.receivedAt, reason) / 1000);
+	const fields: APIEmbedField[] = [
+		user(event.username),
+		field(
+			'Reason',
+			`${inline(reason.code)} ${known ? `— ${known.meaning}` : '— not a documented MOFH reason'}`,
+			false,
+		),
+		field('Category', CATEGORY_LABELS[reason.category]),
+	];
+	if (reason.closedBy)
+		fields.push(field('Closed by', reason.closedBy === 'admin' ? 'MOFH administrator' : 'Reseller'));
+	fields.push(field('Expected deletion (estimate)', `<t:${deletion}:D> (<t:${deletion}:R>)`));
+	fields.push(field('As sent', inline(reason.raw || '(empty)'), false));
+	return { title, color: temporary ? COLOURS.warning : COLOURS.danger, fields };
+}
+
+function renderCertUpdate(event: EventOf<'cert.updated'>): Body {
+	const known = event.state
+		? XOLPHIN_STATE_MEANINGS[event.state as keyof typeof XOLPHIN_STATE_MEANINGS]
+		: undefined;
+	const fields = [field('Request', inline(event.requestId))];
+	if (event.state) fields.push(field('State', inline(event.state)));
+	if (event.domain) fields.push(field('Domain', inline(event.domain)));
+	return {
+		title:
+			event.state === 'DCV'
+				? 'Domain validated'
+				: known?.problem
+					? 'Certificate validation needs attention'
+					: 'Certificate request updated',
+		description:
+			known?.meaning ??
+			(event.state ? 'Xolphin sent a state hookcord does not know.' : 'Xolphin updated the request.'),
+		color: known?.problem ? COLOURS.warning : event.state === 'DCV' ? COLOURS.good : COLOURS.info,
+		fields,
+	};
+}
+
+function renderEmail(event: EventOf<'email.event'>): Body {
+	const meaning = WOOXY_EVENTS[event.event];
+	const fields = [field('Event', inline(event.event))];
+	if (event.email) fields.push(field('E-mail', inline(event.email)));
+	if (event.messageId) fields.push(field('Message id', inline(event.messageId)));
+	if (event.userId) fields.push(field('Contact', inline(event.userId)));
+	const headers = Object.entries(event.headers);
+	if (headers.length > 0) {
+		fields.push(
+			field('Headers', headers.map(([name, value]) => `${inline(name)}: ${inline(value)}`).join('\n'), false),
+		);
+	}
+	return {
+		title: `E-mail event: ${event.event}`,
+		description: meaning ?? 'An event name Wooxy does not document.',
+		color: WOOXY_PROBLEM_EVENTS.has(event.event)
+			? event.event === 'soft'
+				? COLOURS.warning
+				: COLOURS.danger
+			: COLOURS.info,
+		fields,
+	};
+}
+
+function user(username: string): APIEmbedField {
+	return field('Username', inline(username));
+}
+
+function field(name: string, value: string, isInline = true): APIEmbedField {
+	return { name, value, inline: isInline };
+}
+
+/** Inline code: callback text cannot format, link or mention anything inside it. */
+function inline(text: string): string {
+	const clean = truncate(text.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 1000);
+	return clean ? `\`${clean}\`` : '—';
+}
+
+function codeBlock(text: string): string {
+	const body = text.replace(/```/g, 'ˋˋˋ');
+	const room = LIMITS.fieldValue - 8;
+	const chars = [...body];
+	return `\`\`\`\n${chars.length > room ? `${chars.slice(0, room - 1).join('')}…` : body}\n\`\`\``;
+}

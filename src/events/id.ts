@@ -1,0 +1,26 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * A 20-character id that sorts by receive time (base36 ms, then a per-ms sequence, then randomness).
+ * Short enough to be a Discord message nonce (≤ 25 chars) and unique across processes.
+ */
+export function newEventId(now: number = Date.now()): string {
+	if (now === lastMs) sequence++;
+	else {
+		lastMs = now;
+		sequence = 0;
+	}
+	const time = now.toString(36).padStart(9, '0');
+	const seq = sequence.toString(36).padStart(3, '0');
+	const rand = randomBytes(6).readUIntBE(0, 6).toString(36).padStart(8, '0').slice(-8);
+	return `${time}${seq}${rand}`;
+}
+
+/** A stable short digest (base36, `length` chars) of some text: nonces and fingerprints. */
+export function digest(text: string, length = 25): string {
+	const hex = createHash('sha256').update(text).digest('hex');
+	return BigInt(`0x${hex}`).toString(36).padStart(length, '0').slice(0, length);
+}

@@ -1,0 +1,59 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { startService } from './service.js';
+import { StoreConfigError } from './state/store.js';
+
+/** Process edge: configuration, start-up banner, signals. Everything else is in service.ts. */
+async function main(): Promise<void> {
+	let config: ReturnType<typeof loadConfig>;
+	try {
+		config = loadConfig();
+	} catch (error) {
+		if (error instanceof ConfigError) {
+			process.stderr.write(`${error.message}\nSee .env.example for every variable.\n`);
+			process.exit(78);
+		}
+		throw error;
+	}
+	const logger = createLogger(config.logLevel);
+	process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+
+	const service = await startService(config, { logger }).catch((error) => {
+		if (error instanceof StoreConfigError) process.stderr.write(`${error.message}\n`);
+		else logger.fatal({ err: error }, 'start-up failed');
+		process.exit(1);
+	});
+
+	const out = (line = '') => process.stdout.write(`${line}\n`);
+	out(`hookcord is listening on ${service.address} (store: ${service.store.description})`);
+	out('Callback URLs — they contain the hook secret; paste each into its provider:');
+	out(`  MOFH     reseller panel ▸ API ▸ Setup WHM API ▸ API Callback URL:  ${service.callbackUrls.mofh}`);
+	out(`  Xolphin  send to Xolphin support as the webhook endpoint:          ${service.callbackUrls.xolphin}`);
+	out(`  Wooxy    default target of /wooxy create:                          ${service.callbackUrls.wooxy}`);
+	out(
+		config.discord.token
+			? `Alerts: delivered to Discord (${config.discord.apiUrl})`
+			: 'Alerts: dry run, printed below (set DISCORD_TOKEN and ALERTS_CHANNEL to post to Discord)',
+	);
+	out();
+
+	let stopping = false;
+	const stop = async (signal: string) => {
+		if (stopping) return;
+		stopping = true;
+		logger.info(`${signal}: finishing in-flight work`);
+		const force = setTimeout(() => {
+			logger.error('shutdown took longer than 20 s; exiting');
+			process.exit(1);
+		}, 20_000);
+		force.unref();
+		await service.close();
+		logger.info('stopped');
+		logger.flush();
+		process.exit(0);
+	};
+	process.on('SIGTERM', () => void stop('SIGTERM'));
+	process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,117 @@
+import type { DomainKind, ParsedEvent } from '../../events/event.js';
+import { type Fields, PayloadError, required } from '../fields.js';
+import { parseSuspensionReason } from './suspension.js';
+
+/** MOFH domain codes; `CLIENTSUBDEL` is what the live docs say, `CLIENTSUBREM` what the seed doc says. */
+const DOMAIN_CODES: Record<string, { kind: 'domain.added' | 'domain.removed'; domainKind: DomainKind }> = {
+	CLIENTPARKADD: { kind: 'domain.added', domainKind: 'parked' },
+	CLIENTSUBADD: { kind: 'domain.added', domainKind: 'subdomain' },
+	CLIENTDOMADD: { kind: 'domain.added', domainKind: 'addon' },
+	CLIENTPARKREM: { kind: 'domain.removed', domainKind: 'parked' },
+	CLIENTSUBDEL: { kind: 'domain.removed', domainKind: 'subdomain' },
+	CLIENTSUBREM: { kind: 'domain.removed', domainKind: 'subdomain' },
+	CLIENTDOMREM: { kind: 'domain.removed', domainKind: 'addon' },
+};
+
+const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const TICKET_ID = /^\d{1,12}$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+const SQL_CLUSTER = /^sql\d+$/i;
+
+/**
+ * MOFH callback fields ─▶ event. Ticket callbacks carry no username, so `callback_type` is looked at
+ * first (NOTES.md A.1). A status nobody documented is kept as an `unrecognized` event.
+ */
+export function parseMofh(fields: Fields): ParsedEvent {
+	const callbackType = fields.callback_type?.trim().toLowerCase();
+	if (callbackType)
+		return callbackType === 'ticket' ? parseTicket(fields) : unrecognized(fields, callbackType);
+
+	const username = required(fields, 'username', USERNAME, 'a vPanel username');
+	const status = required(fields, 'status');
+	const comments = (fields.comments ?? '').trim();
+	const code = status.toUpperCase();
+	const base = { provider: 'mofh', username } as const;
+
+	if (code === 'ACTIVATED') return { ...base, kind: 'account.activated' };
+	if (code === 'REACTIVATE') return { ...base, kind: 'account.reactivated' };
+	if (code === 'DELETE') return { ...base, kind: 'account.deleted' };
+	if (code === 'SUSPENDED') {
+		return { ...base, kind: 'account.suspended', reason: parseSuspensionReason(fields.comments ?? '') };
+	}
+	// The SQL callback puts the cluster id (`sql102`) in `status`; either clue identifies it.
+	if (comments.toUpperCase() === 'SQL_SERVER' || SQL_CLUSTER.test(status)) {
+		return { ...base, kind: 'account.sql_cluster', cluster: status.toLowerCase() };
+	}
+	const domainCode = DOMAIN_CODES[code];
+	if (domainCode) {
+		// The docs disagree on whether `comments` holds the domain or the username; keep a domain only.
+		const domain = DOMAIN.test(comments) && comments !== username ? comments.toLowerCase() : undefined;
+		return {
+			...base,
+			kind: domainCode.kind,
+			code,
+			domainKind: domainCode.domainKind,
+			...(domain && { domain }),
+		};
+	}
+	return {
+		provider: 'mofh',
+		kind: 'unrecognized',
+		note: `undocumented MOFH status "${status}"`,
+		username,
+		fields: { ...fields },
+	};
+}
+
+function parseTicket(fields: Fields): ParsedEvent {
+	const ticketId = required(fields, 'ticket_id', TICKET_ID, 'a numeric ticket id');
+	const status = required(fields, 'ticket_status').toUpperCase();
+	const text = htmlToText(fields.support_reply ?? '');
+	if (status === 'S') return { provider: 'mofh', kind: 'ticket.replied', ticketId, text };
+	if (status === 'C') return { provider: 'mofh', kind: 'ticket.closed', ticketId, text };
+	return {
+		provider: 'mofh',
+		kind: 'unrecognized',
+		note: `undocumented ticket_status "${status}" for ticket ${ticketId}`,
+		fields: { ...fields },
+	};
+}
+
+function unrecognized(fields: Fields, callbackType: string): ParsedEvent {
+	if (callbackType.length > 64) throw new PayloadError('field "callback_type" is too long');
+	return {
+		provider: 'mofh',
+		kind: 'unrecognized',
+		note: `undocumented MOFH callback_type "${callbackType}"`,
+		...(fields.username && USERNAME.test(fields.username.trim()) && { username: fields.username.trim() }),
+		fields: { ...fields },
+	};
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * Ticket replies are HTML fragments (`…<br><br>Please do reply…`): `<br>` and block ends become line
+ * breaks, every other tag is dropped, common entities are decoded, runs of blank lines are squeezed.
+ */
+export function htmlToText(html: string): string {
+	return html
+		.replace(/\r\n?/g, '\n')
+		.replace(/<br\s*\/?>/gi, '\n')
+		.replace(/<\/(p|div|li|tr|h[1-6])\s*>/gi, '\n')
+		.replace(/<[^>]*>/g, '')
+		.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+			if (name[0] === '#') {
+				const point =
+					name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+				return point > 0 && point <= 0x10ffff ? String.fromCodePoint(point) : whole;
+			}
+			return ENTITIES[name.toLowerCase()] ?? whole;
+		})
+		.split('\n')
+		.map((line) => line.trim())
+		.join('\n')
+		.replace(/\n{3,}/g, '\n\n')
+		.trim();
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import type { ParsedEvent } from '../../events/event.js';
+import { PayloadError } from '../fields.js';
+
+const text = (max: number) => z.string().trim().max(max);
+
+/**
+ * Wooxy's webhook body (shared/providers/NOTES.md C.1). Only `event` is required: the shapes of
+ * viber, sms and web-push events are undocumented, so everything else is optional and an unknown
+ * event name is accepted as it is.
+ */
+const WooxyBody = z.object({
+	event: text(100).min(1),
+	datetime: z.union([z.number().finite().nonnegative(), z.string().regex(/^\d{1,12}(\.\d+)?$/)]).optional(),
+	email: text(320).optional(),
+	id: z.union([text(200), z.number()]).optional(),
+	userId: z.union([text(200), z.number()]).optional(),
+	headers: z
+		.record(z.string().max(200), z.union([z.string().max(2000), z.number(), z.boolean()]))
+		.refine((headers) => Object.keys(headers).length <= 50, 'at most 50 headers')
+		.optional()
+		.nullable(),
+});
+
+export function parseWooxy(body: unknown): ParsedEvent {
+	if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+		throw new PayloadError('expected a JSON object');
+	}
+	const result = WooxyBody.safeParse(body);
+	if (!result.success) {
+		const issue = result.error.issues[0];
+		throw new PayloadError(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+	}
+	const { event, datetime, email, id, userId, headers } = result.data;
+	return {
+		provider: 'wooxy',
+		kind: 'email.event',
+		event,
+		...(email && { email }),
+		...(id !== undefined && id !== '' && { messageId: String(id) }),
+		...(userId !== undefined && userId !== '' && { userId: String(userId) }),
+		...(datetime !== undefined && { occurredAt: Math.round(Number(datetime) * 1000) }),
+		headers: Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)])),
+	};
+}
+
+/** Wooxy's documented event names (webhook-create), with what each means to staff. */
+export const WOOXY_EVENTS: Record<string, string> = {
+	read: 'The message was opened (with images enabled).',
+	delivered: 'The message was delivered.',
+	click: 'A link in the message was clicked.',
+	reject: 'Not sent: the address is on the blacklist.',
+	complaint: 'The recipient marked the message as spam.',
+	hard: 'Hard bounce: the address does not exist or refuses mail.',
+	soft: 'Soft bounce: temporary delivery failure.',
+	subscribed: 'The contact subscribed.',
+	unsubscribed: 'The contact unsubscribed.',
+	'email-subscribed': 'The contact subscribed to e-mail.',
+	'email-unsubscribed': 'The contact unsubscribed from e-mail.',
+	'list-unsubscribe': 'The recipient used the List-Unsubscribe link.',
+	'viber-delivered': 'Viber message delivered.',
+	'viber-failed': 'Viber message failed.',
+	'viber-expired': 'Viber message expired.',
+	'viber-rejected': 'Viber message rejected.',
+	'viber-viewed': 'Viber message viewed.',
+	'viber-clicked': 'A link in a Viber message was clicked.',
+	'viber-contact-channel-subscribed': 'The contact subscribed to the Viber channel.',
+	'viber-contact-channel-unsubscribed': 'The contact unsubscribed from the Viber channel.',
+	sms_delivered: 'SMS delivered.',
+	'sms-clicked': 'A link in an SMS was clicked.',
+	'sms-subscribed': 'The contact subscribed to SMS.',
+	'sms-unsubscribed': 'The contact unsubscribed from SMS.',
+	'web-push-delivered': 'Web push delivered.',
+	'web-push-displayed': 'Web push displayed.',
+	'web-push-clicked': 'Web push clicked.',
+	'web-push-undelivered': 'Web push not delivered.',
+	'web-push-expired': 'Web push expired.',
+	'web-push-dismissed': 'Web push dismissed.',
+};
+
+/** Events that mean mail is not getting through: rendered as warnings. */
+export const WOOXY_PROBLEM_EVENTS = new Set([
+	'reject',
+	'complaint',
+	'hard',
+	'soft',
+	'viber-failed',
+	'web-push-undelivered',
+]);

@@ -1,0 +1,120 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
+
+/**
+ * The named collections hookcord keeps. Each is its own Keyv (its own SQLite table, Redis key prefix or
+ * Postgres table), so scanning the outbox at start-up never walks through account state.
+ */
+export const COLLECTIONS = [
+	'outbox',
+	'failed',
+	'batches',
+	'accounts',
+	'certs',
+	'tickets',
+	'meta',
+	'seen',
+] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];
+
+export type Store = Record<CollectionName, Keyv> & {
+	/** Where the store lives, with any password removed: safe to log. */
+	readonly description: string;
+	/** Resolves when the backend answers a read; rejects when it is down. */
+	ping(): Promise<void>;
+	close(): Promise<void>;
+};
+
+export class StoreConfigError extends Error {}
+
+/**
+ * Opens `STORE_URL`: `sqlite://path` (folder created; WAL so readers never block the writer),
+ * `redis://…`, `postgres://…` or `memory://`. Every collection throws on backend errors instead of
+ * Keyv's default of swallowing them: a write that did not happen must not be acknowledged.
+ */
+export async function openStore(url: string): Promise<Store> {
+	const scheme = url.slice(0, url.indexOf('://'));
+	const open = await adapterFactory(scheme, url);
+	const collections = {} as Record<CollectionName, Keyv>;
+	for (const name of COLLECTIONS) {
+		const keyv = open(name);
+		keyv.throwOnErrors = true;
+		// Errors are thrown to the caller; the listener only stops EventEmitter from crashing the process.
+		keyv.on('error', () => {});
+		collections[name] = keyv;
+	}
+	await prepare(scheme, collections);
+	return {
+		...collections,
+		description: redactUrl(url),
+		async ping() {
+			await collections.meta.get('ping');
+		},
+		async close() {
+			await Promise.allSettled(COLLECTIONS.map((name) => collections[name].disconnect()));
+		},
+	};
+}
+
+type OpenCollection = (name: CollectionName) => Keyv;
+
+async function adapterFactory(scheme: string, url: string): Promise<OpenCollection> {
+	switch (scheme) {
+		case 'memory':
+			return (name) => new Keyv({ store: new Map(), namespace: name });
+		case 'sqlite': {
+			const { default: KeyvSqlite } = await import('@keyv/sqlite');
+			const path = url.slice('sqlite://'.length);
+			if (!path)
+				throw new StoreConfigError(
+					'STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/hookcord.sqlite',
+				);
+			if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+			return (name) =>
+				new Keyv({
+					store: new KeyvSqlite({
+						uri: `sqlite://${path}`,
+						table: name,
+						busyTimeout: 10_000,
+						iterationLimit: 500,
+					}),
+					namespace: name,
+				});
+		}
+		case 'redis':
+		case 'rediss': {
+			const { createKeyv } = await import('@keyv/redis');
+			return (name) =>
+				createKeyv(url, { namespace: `hookcord:${name}`, throwOnErrors: true }) as unknown as Keyv;
+		}
+		case 'postgres':
+		case 'postgresql': {
+			const { default: KeyvPostgres } = await import('@keyv/postgres');
+			return (name) =>
+				new Keyv({
+					store: new KeyvPostgres({
+						uri: url,
+						table: `hookcord_${name}`,
+						iterationLimit: 500,
+					}) as KeyvStoreAdapter,
+					namespace: name,
+				});
+		}
+		default:
+			throw new StoreConfigError(`STORE_URL: unsupported scheme "${scheme}"`);
+	}
+}
+
+/** SQLite: WAL lets the delivery worker read while a callback is being written; run it once per file. */
+async function prepare(scheme: string, collections: Record<CollectionName, Keyv>): Promise<void> {
+	if (scheme !== 'sqlite') return;
+	const adapter = collections.meta.store as { query(sql: string): Promise<unknown> };
+	await adapter.query('PRAGMA journal_mode = WAL');
+	// Every collection opens its own connection and creates its table; wait for all of them.
+	await Promise.all(COLLECTIONS.map((name) => collections[name].get('ping')));
+}
+
+export function redactUrl(url: string): string {
+	return url.replace(/\/\/([^/@]*)@/, '//***@');
+}

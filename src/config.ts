@@ -16,11 +16,7 @@ export const WEBHOOK_URL =
 
 const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOKEN', 'ALERTS_CHANNEL']);
 
-const optional = (schema: z.ZodType<string>) =>
-	z.preprocess(
-		(value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-		schema.optional(),
-	);
+const optional = <T extends z.ZodType<string>>(schema: T) => schema.optional();
 
 const destination = (allowOff: boolean) =>
 	z
@@ -155,7 +151,9 @@ export class ConfigError extends Error {
 
 /** Pure: an environment record ─▶ Config, or a ConfigError listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
-	const result = EnvSchema.safeParse(env);
+	// `FOO=` in .env means "not set": the default applies, as for a variable that is absent.
+	const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+	const result = EnvSchema.safeParse(given);
 	if (!result.success) {
 		const lines = result.error.issues.map((issue) => {
 			const name = String(issue.path[0] ?? 'environment');

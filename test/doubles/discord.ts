@@ -1,0 +1,1486 @@
+/**
+ * A wire-faithful Discord test double for 127.0.0.1: REST under `/api(/v10)` and a JSON gateway on the same
+ * port. Point discord.js at it with `new Client({ rest: { api: double.apiUrl } })`: the gateway URL is
+ * whatever `GET /gateway/bot` returns, so nothing else needs patching (PLATFORM.md §2 "How @discordjs/ws
+ * finds the gateway").
+ *
+ * Facts mirrored here come from /work/shared/discord/PLATFORM.md §1 (limits, rate-limit headers, error
+ * codes), §2 (discord.js conventions) and §4 (the handshake discord.js needs).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+	createServer,
+	type IncomingHttpHeaders,
+	type IncomingMessage,
+	type ServerResponse,
+	STATUS_CODES,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+	type APIApplicationCommandInteractionDataOption,
+	type APIAttachment,
+	type APIChatInputApplicationCommandGuildInteraction,
+	type APIEmbed,
+	type APIMessage,
+	type APIUser,
+	ApplicationCommandType,
+	ChannelType,
+	EmbedType,
+	GatewayCloseCodes,
+	GatewayDispatchEvents,
+	GatewayOpcodes,
+	InteractionResponseType,
+	InteractionType,
+	Locale,
+	MessageType,
+	PermissionFlagsBits,
+} from 'discord-api-types/v10';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+
+// ---------------------------------------------------------------------------------------------------------
+// Public types
+// ---------------------------------------------------------------------------------------------------------
+
+export interface DiscordDoubleOptions {
+	/** Bot token the double accepts (`Authorization: Bot <token>` and gateway IDENTIFY). */
+	token?: string;
+	applicationId?: string;
+	guildId?: string;
+	/** Defaults to the application id: for current Discord apps the bot user id equals the application id. */
+	botUserId?: string;
+	/** Known text channel ids. When given, any other channel id answers 404 Unknown Channel (10003). */
+	channels?: string[];
+	/** Known webhooks. When given, any other id/token pair answers 404 Unknown Webhook (10015). */
+	webhooks?: { id: string; token: string }[];
+	/** HELLO heartbeat interval; the 41250 ms default keeps heartbeats out of short tests (PLATFORM.md §4.6). */
+	heartbeatInterval?: number;
+	/** How long an injected interaction may wait for its callback; Discord allows 3 s (PLATFORM.md §1). */
+	interactionDeadlineMs?: number;
+	/** Log every request and gateway frame to stderr. */
+	debug?: boolean;
+}
+
+export interface UploadedFile {
+	field: string;
+	filename: string;
+	size: number;
+	contentType: string;
+}
+
+export interface RecordedRequest {
+	method: string;
+	/** Full path as sent, e.g. `/api/v10/channels/1/messages`. */
+	path: string;
+	query: Record<string, string>;
+	headers: IncomingHttpHeaders;
+	/** Parsed JSON (or `payload_json` of a multipart body), otherwise the raw text; `undefined` when empty. */
+	body: unknown;
+	files: UploadedFile[];
+	at: number;
+	/** Status answered; `undefined` while unanswered (or forever for `hang`/`reset` faults). */
+	status?: number;
+}
+
+export interface CreatedMessage {
+	id: string;
+	channelId: string;
+	nonce: string | number | null;
+	body: MessageBody;
+	message: APIMessage;
+}
+
+export interface WebhookMessage {
+	id: string;
+	webhookId: string;
+	token: string;
+	threadId: string | null;
+	body: MessageBody;
+	wait: boolean;
+	message: APIMessage;
+}
+
+export interface InteractionResponse {
+	interactionId: string;
+	token: string;
+	body: InteractionCallbackBody;
+}
+
+export interface FollowupMessage {
+	id: string;
+	applicationId: string;
+	token: string;
+	body: MessageBody;
+	message: APIMessage;
+}
+
+export interface WebhookEdit {
+	/** `@original` or a message id. */
+	messageId: string;
+	/** The application id for interaction tokens, otherwise the webhook id. */
+	applicationId: string;
+	token: string;
+	body: MessageBody;
+	message: APIMessage;
+}
+
+export interface ChannelMessageEdit {
+	messageId: string;
+	channelId: string;
+	body: MessageBody;
+	message: APIMessage;
+}
+
+export interface CommandRegistration {
+	applicationId: string;
+	/** `null` for global commands. */
+	guildId: string | null;
+	body: unknown;
+	/** What the double answered: the same commands with ids. */
+	commands: Record<string, unknown>[];
+}
+
+export type RateLimitScope = 'user' | 'shared' | 'global';
+
+/** One scripted answer. Exactly one of `status`, `hang`, `reset` or `createThenFail` is meaningful. */
+export interface FaultResponse {
+	/** Answer with this status and Discord's error body for it (429, 401, 403, 404, 5xx, …). */
+	status?: number;
+	/** 429 only: seconds to wait (float). The header is rounded up like Discord's; the body keeps the float. */
+	retryAfter?: number;
+	/** 429 only; `global` also sends `X-RateLimit-Global: true`. Default `user`. */
+	scope?: RateLimitScope;
+	/** Override the JSON error `code` (for 429 it is only sent when given). */
+	code?: number;
+	/** Override the whole JSON body. */
+	body?: unknown;
+	/** Never answer; the socket is closed only when the double stops. */
+	hang?: boolean;
+	/** Destroy the TCP socket without answering (ECONNRESET on the client). */
+	reset?: boolean;
+	/** Do the real work (e.g. create the message), then answer with this status: a lost response. */
+	createThenFail?: number;
+	/** How many matching requests get this answer (default 1; `Infinity` for all). */
+	times?: number;
+}
+
+export interface FaultRule extends FaultResponse {
+	/** HTTP method; any when omitted. */
+	method?: string;
+	/**
+	 * Matched against the full path (`/api/v10/channels/1/messages`) and against the route without the
+	 * `/api/v10` prefix (`/channels/1/messages`); a string must equal one of them.
+	 */
+	path: RegExp | string;
+	channelId?: string;
+	webhookId?: string;
+	/** A sequence of answers, consumed one per matching request. Overrides the single answer on the rule. */
+	responses?: FaultResponse[];
+}
+
+export interface FaultHandle {
+	/** How many requests this rule has answered so far. */
+	readonly hits: number;
+	/** True once every scripted answer was used. */
+	readonly done: boolean;
+}
+
+export interface GatewayConnectionInfo {
+	query: Record<string, string>;
+	at: number;
+}
+
+export interface ChatInputInit {
+	commandName: string;
+	options?: APIApplicationCommandInteractionDataOption[];
+	channelId?: string;
+	userId?: string;
+	username?: string;
+	/** Role ids of the invoking member. */
+	roles?: string[];
+	/** Permission bitfield string of the invoking member; defaults to the @everyone permissions. */
+	permissions?: string;
+	locale?: Locale;
+}
+
+export interface MessageBody {
+	content?: unknown;
+	embeds?: unknown;
+	nonce?: unknown;
+	enforce_nonce?: unknown;
+	components?: unknown;
+	sticker_ids?: unknown;
+	poll?: unknown;
+	attachments?: unknown;
+	flags?: unknown;
+	tts?: unknown;
+	username?: unknown;
+	avatar_url?: unknown;
+	[key: string]: unknown;
+}
+
+export interface InteractionCallbackBody {
+	type?: number;
+	data?: MessageBody;
+	[key: string]: unknown;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Small helpers
+// ---------------------------------------------------------------------------------------------------------
+
+interface Reply {
+	status: number;
+	body?: unknown;
+	headers?: Record<string, string>;
+}
+
+interface FieldError {
+	code: string;
+	message: string;
+}
+
+interface FormErrors {
+	_errors?: FieldError[];
+	[key: string]: FormErrors | FieldError[] | undefined;
+}
+
+const DISCORD_EPOCH = 1420070400000n;
+let snowflakeIncrement = 0;
+
+/** Real-looking snowflakes so discord.js derives sensible `createdAt` values. */
+export function snowflake(): string {
+	snowflakeIncrement = (snowflakeIncrement + 1) % 4096;
+	return (((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | BigInt(snowflakeIncrement)).toString();
+}
+
+const apiError = (status: number, message: string, code: number, errors?: FormErrors): Reply => ({
+	status,
+	body: errors ? { message, code, errors } : { message, code },
+});
+
+const unauthorized = (): Reply => apiError(401, '401: Unauthorized', 0);
+const notFound = (): Reply => apiError(404, '404: Not Found', 0);
+const unknownChannel = (): Reply => apiError(404, 'Unknown Channel', 10003);
+const unknownMessage = (): Reply => apiError(404, 'Unknown Message', 10008);
+const unknownWebhook = (): Reply => apiError(404, 'Unknown Webhook', 10015);
+const unknownInteraction = (): Reply => apiError(404, 'Unknown interaction', 10062);
+
+function asRecord(value: unknown): Record<string, unknown> {
+	return typeof value === 'object' && value !== null && !Array.isArray(value)
+		? (value as Record<string, unknown>)
+		: {};
+}
+
+function asArray(value: unknown): unknown[] {
+	return Array.isArray(value) ? value : [];
+}
+
+/** Discord trims before counting (PLATFORM.md §1); count code points, not UTF-16 units. */
+function textLength(value: unknown): number {
+	return typeof value === 'string' ? [...value.trim()].length : 0;
+}
+
+function addError(errors: FormErrors, path: (string | number)[], code: string, message: string): void {
+	let node = errors;
+	for (const key of path) {
+		const child = node[String(key)];
+		const next: FormErrors = child && !Array.isArray(child) ? child : {};
+		node[String(key)] = next;
+		node = next;
+	}
+	node._errors = [...(node._errors ?? []), { code, message }];
+}
+
+const bucketHash = (method: string, template: string): string =>
+	createHash('sha256').update(`${method} ${template}`).digest('hex').slice(0, 32);
+
+const epochSeconds = (inSeconds: number): string => ((Date.now() + inSeconds * 1000) / 1000).toFixed(3);
+
+// ---------------------------------------------------------------------------------------------------------
+// Body validation, like Create Message / Execute Webhook (PLATFORM.md §1 "Embeds and message size")
+// ---------------------------------------------------------------------------------------------------------
+
+interface ValidateOptions {
+	/** Create calls need content, embeds, components, stickers, a poll or a file; edits do not. */
+	requireContent: boolean;
+	/** Webhook `username` overrides may not contain "discord" or "clyde" (PLATFORM.md §5). */
+	webhook?: boolean;
+	hasFiles?: boolean;
+}
+
+function validateMessageBody(body: MessageBody, options: ValidateOptions): Reply | null {
+	const errors: FormErrors = {};
+	const maxLength = (path: (string | number)[], value: unknown, max: number) => {
+		if (textLength(value) > max)
+			addError(errors, path, 'BASE_TYPE_MAX_LENGTH', `Must be ${max} or fewer in length.`);
+	};
+	const required = (path: (string | number)[], value: unknown) => {
+		if (textLength(value) === 0) addError(errors, path, 'BASE_TYPE_REQUIRED', 'This field is required');
+	};
+
+	maxLength(['content'], body.content, 2000);
+	if (body.nonce !== undefined && [...String(body.nonce)].length > 25) {
+		addError(errors, ['nonce'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+	}
+	if (options.webhook && typeof body.username === 'string') {
+		const username = body.username.toLowerCase();
+		const banned = ['discord', 'clyde'].find((word) => username.includes(word));
+		if (banned) {
+			addError(errors, ['username'], 'USERNAME_INVALID_CONTAINS', `Username cannot contain "${banned}"`);
+		}
+		maxLength(['username'], body.username, 80);
+	}
+
+	const embeds = asArray(body.embeds);
+	if (embeds.length > 10)
+		addError(errors, ['embeds'], 'BASE_TYPE_MAX_LENGTH', 'Must be 10 or fewer in length.');
+	let total = 0;
+	embeds.forEach((raw, i) => {
+		const embed = asRecord(raw);
+		const footer = asRecord(embed.footer);
+		const author = asRecord(embed.author);
+		const fields = asArray(embed.fields);
+		maxLength(['embeds', i, 'title'], embed.title, 256);
+		maxLength(['embeds', i, 'description'], embed.description, 4096);
+		maxLength(['embeds', i, 'footer', 'text'], footer.text, 2048);
+		maxLength(['embeds', i, 'author', 'name'], author.name, 256);
+		if (fields.length > 25) {
+			addError(errors, ['embeds', i, 'fields'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+		}
+		total +=
+			textLength(embed.title) +
+			textLength(embed.description) +
+			textLength(footer.text) +
+			textLength(author.name);
+		fields.forEach((rawField, j) => {
+			const field = asRecord(rawField);
+			// Empty field names/values are a classic alert-bot 400, so they are checked too.
+			required(['embeds', i, 'fields', j, 'name'], field.name);
+			required(['embeds', i, 'fields', j, 'value'], field.value);
+			maxLength(['embeds', i, 'fields', j, 'name'], field.name, 256);
+			maxLength(['embeds', i, 'fields', j, 'value'], field.value, 1024);
+			total += textLength(field.name) + textLength(field.value);
+		});
+	});
+	// The 6000 total spans all embeds of one message (PLATFORM.md §1).
+	if (total > 6000) {
+		addError(errors, ['embeds'], 'MAX_EMBED_SIZE_EXCEEDED', 'Embed size exceeds maximum size of 6000');
+	}
+	if (Object.keys(errors).length > 0) return apiError(400, 'Invalid Form Body', 50035, errors);
+
+	const empty =
+		textLength(body.content) === 0 &&
+		embeds.length === 0 &&
+		asArray(body.components).length === 0 &&
+		asArray(body.sticker_ids).length === 0 &&
+		body.poll === undefined &&
+		!options.hasFiles;
+	// Discord answers an empty message with its own code, not 50035 (PLATFORM.md §1 error codes).
+	if (options.requireContent && empty) return apiError(400, 'Cannot send an empty message', 50006);
+	return null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Request body parsing
+// ---------------------------------------------------------------------------------------------------------
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+	const chunks: Buffer[] = [];
+	for await (const chunk of req) chunks.push(chunk as Buffer);
+	return Buffer.concat(chunks);
+}
+
+interface ParsedBody {
+	body: unknown;
+	files: UploadedFile[];
+	invalidJson: boolean;
+}
+
+async function parseBody(contentType: string | undefined, raw: Buffer): Promise<ParsedBody> {
+	if (raw.length === 0) return { body: undefined, files: [], invalidJson: false };
+	const text = raw.toString('utf8');
+	if (contentType?.startsWith('application/json')) {
+		try {
+			return { body: JSON.parse(text), files: [], invalidJson: false };
+		} catch {
+			return { body: text, files: [], invalidJson: true };
+		}
+	}
+	if (contentType?.startsWith('multipart/form-data')) {
+		// Attachments arrive as multipart with the JSON in `payload_json`; undici's Request parses it.
+		const form = await new Request('http://double.invalid/', {
+			method: 'POST',
+			headers: { 'content-type': contentType },
+			body: raw,
+		}).formData();
+		const files: UploadedFile[] = [];
+		let body: unknown;
+		let invalidJson = false;
+		for (const [field, value] of form) {
+			if (typeof value !== 'string') {
+				files.push({ field, filename: value.name, size: value.size, contentType: value.type });
+			} else if (field === 'payload_json') {
+				try {
+					body = JSON.parse(value);
+				} catch {
+					body = value;
+					invalidJson = true;
+				}
+			}
+		}
+		return { body, files, invalidJson };
+	}
+	return { body: text, files: [], invalidJson: false };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The double
+// ---------------------------------------------------------------------------------------------------------
+
+interface RouteContext {
+	params: Record<string, string>;
+	query: URLSearchParams;
+	body: unknown;
+	files: UploadedFile[];
+}
+
+interface Route {
+	method: string;
+	template: string;
+	pattern: RegExp;
+	keys: string[];
+	/** Bot routes need `Authorization: Bot <token>`; webhook and interaction routes do not. */
+	auth: boolean;
+	handler: (ctx: RouteContext) => Reply;
+}
+
+interface RouteMatch {
+	route: Route;
+	params: Record<string, string>;
+	/** Path without `/api` and version, e.g. `/channels/1/messages`. */
+	routePath: string;
+}
+
+interface ActiveFault {
+	rule: FaultRule;
+	queue: FaultResponse[];
+	left: number;
+	hits: number;
+}
+
+interface GatewaySession {
+	id: string;
+	seq: number;
+	log: { op: number; t: string; s: number; d: unknown }[];
+	socket: WebSocket | null;
+}
+
+interface InjectedInteraction {
+	token: string;
+	channelId: string | null;
+	at: number;
+	acknowledged: boolean;
+	/** Id of the `@original` response message, fixed at acknowledgement so edits keep it. */
+	originalId: string | null;
+}
+
+interface StoredMessage {
+	message: APIMessage;
+	nonce: string | number | null;
+	createdAt: number;
+}
+
+/** How long `enforce_nonce` remembers a nonce: "the past few minutes" (PLATFORM.md §2 Deduplication). */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
+/** Permissions every member (including the bot) gets through @everyone in the fake guild. */
+const EVERYONE_PERMISSIONS = (
+	PermissionFlagsBits.ViewChannel |
+	PermissionFlagsBits.SendMessages |
+	PermissionFlagsBits.SendMessagesInThreads |
+	PermissionFlagsBits.EmbedLinks |
+	PermissionFlagsBits.AttachFiles |
+	PermissionFlagsBits.ReadMessageHistory |
+	PermissionFlagsBits.AddReactions |
+	PermissionFlagsBits.UseApplicationCommands
+).toString();
+
+export class DiscordDouble {
+	readonly token: string;
+	readonly applicationId: string;
+	readonly guildId: string;
+	readonly botUserId: string;
+	/** Text channels announced in GUILD_CREATE (the known channels, or one generated channel). */
+	readonly channelIds: string[];
+	/** The human user injected interactions come from by default. */
+	readonly userId = snowflake();
+	readonly ownerId = snowflake();
+	apiUrl = '';
+	gatewayUrl = '';
+
+	readonly requests: RecordedRequest[] = [];
+	readonly messages: CreatedMessage[] = [];
+	readonly webhookMessages: WebhookMessage[] = [];
+	readonly interactionResponses: InteractionResponse[] = [];
+	readonly followups: FollowupMessage[] = [];
+	readonly edits: WebhookEdit[] = [];
+	readonly channelEdits: ChannelMessageEdit[] = [];
+	readonly commandRegistrations: CommandRegistration[] = [];
+	readonly identifies: Record<string, unknown>[] = [];
+	readonly gatewayConnectionLog: GatewayConnectionInfo[] = [];
+	/** Every frame a client sent over the gateway, parsed. */
+	readonly gatewayFrames: { op: number; d: unknown }[] = [];
+
+	readonly #options: DiscordDoubleOptions;
+	readonly #strictChannels: boolean;
+	readonly #routes: Route[] = [];
+	readonly #faults: ActiveFault[] = [];
+	readonly #channelMessages = new Map<string, StoredMessage[]>();
+	readonly #interactions = new Map<string, InjectedInteraction>();
+	readonly #sessions = new Map<string, GatewaySession>();
+	readonly #hanging = new Set<ServerResponse>();
+	readonly #commands = new Map<string, Record<string, unknown>[]>();
+	readonly #server = createServer((req, res) => {
+		void this.#onRequest(req, res).catch((error: unknown) => {
+			this.#log('handler crashed', error);
+			if (!res.headersSent) this.#send(res, apiError(500, '500: Internal Server Error', 0));
+		});
+	});
+	readonly #wss = new WebSocketServer({ server: this.#server });
+	#closed = false;
+
+	constructor(options: DiscordDoubleOptions = {}) {
+		this.#options = options;
+		this.token = options.token ?? 'test-token';
+		this.applicationId = options.applicationId ?? snowflake();
+		this.botUserId = options.botUserId ?? this.applicationId;
+		this.guildId = options.guildId ?? snowflake();
+		this.#strictChannels = options.channels !== undefined;
+		this.channelIds = options.channels ?? [snowflake()];
+		this.#wss.on('connection', (socket, req) => this.#onGatewayConnection(socket, req));
+		this.#defineRoutes();
+	}
+
+	/** The bot user, as Discord returns it from `/users/@me` and READY. */
+	get botUser(): APIUser {
+		return {
+			id: this.botUserId,
+			username: 'hookcord-test',
+			discriminator: '0000',
+			avatar: null,
+			global_name: null,
+			bot: true,
+			verified: true,
+			mfa_enabled: false,
+		};
+	}
+
+	/** Total gateway connections accepted so far (reconnects count again). */
+	get gatewayConnections(): number {
+		return this.gatewayConnectionLog.length;
+	}
+
+	/** Gateway sockets currently open. */
+	get openGatewaySockets(): number {
+		return this.#wss.clients.size;
+	}
+
+	async listen(): Promise<this> {
+		await new Promise<void>((resolve, reject) => {
+			this.#server.once('error', reject);
+			this.#server.listen(0, '127.0.0.1', () => resolve());
+		});
+		const { port } = this.#server.address() as AddressInfo;
+		this.apiUrl = `http://127.0.0.1:${port}/api`;
+		// Discord's gateway URL has no path; discord.js appends `?v=10&encoding=json` (PLATFORM.md §2).
+		this.gatewayUrl = `ws://127.0.0.1:${port}`;
+		return this;
+	}
+
+	// ----- fault injection ---------------------------------------------------------------------------------
+
+	/** Script answers for matching REST requests; they are consumed in order, before normal handling. */
+	fail(rule: FaultRule): FaultHandle {
+		const queue = rule.responses ? [...rule.responses] : [rule];
+		const first = queue[0];
+		const fault: ActiveFault = { rule, queue, left: first?.times ?? 1, hits: 0 };
+		this.#faults.push(fault);
+		return {
+			get hits() {
+				return fault.hits;
+			},
+			get done() {
+				return fault.queue.length === 0;
+			},
+		};
+	}
+
+	clearFaults(): void {
+		this.#faults.length = 0;
+	}
+
+	#takeFault(method: string, path: string, match: RouteMatch | null): FaultResponse | null {
+		for (const fault of this.#faults) {
+			const { rule } = fault;
+			if (fault.queue.length === 0) continue;
+			if (rule.method && rule.method.toUpperCase() !== method) continue;
+			const candidates = [path, match?.routePath ?? path];
+			const pathMatches = candidates.some((p) =>
+				typeof rule.path === 'string' ? p === rule.path : rule.path.test(p),
+			);
+			if (!pathMatches) continue;
+			if (rule.channelId && match?.params.channel !== rule.channelId) continue;
+			if (rule.webhookId && match?.params.webhook !== rule.webhookId) continue;
+			const response = fault.queue[0] as FaultResponse;
+			fault.hits++;
+			fault.left--;
+			if (fault.left <= 0) {
+				fault.queue.shift();
+				fault.left = fault.queue[0]?.times ?? 1;
+			}
+			return response;
+		}
+		return null;
+	}
+
+	#faultReply(fault: FaultResponse, status: number, match: RouteMatch | null): Reply {
+		if (fault.body !== undefined) return { status, body: fault.body };
+		if (status === 429) return this.#rateLimited(fault, match);
+		const error = (message: string, code: number) => apiError(status, message, fault.code ?? code);
+		if (status === 401) return error('401: Unauthorized', 0);
+		if (status === 403) return error('Missing Access', 50001);
+		if (status === 404) {
+			const template = match?.route.template ?? '';
+			if (template.startsWith('/channels')) return error('Unknown Channel', 10003);
+			if (template.startsWith('/webhooks')) return error('Unknown Webhook', 10015);
+			if (template.startsWith('/interactions')) return error('Unknown interaction', 10062);
+			return error('404: Not Found', 0);
+		}
+		return error(`${status}: ${STATUS_CODES[status] ?? 'Error'}`, 0);
+	}
+
+	/** A 429 shaped like Discord's (PLATFORM.md §1 "Rate limits (REST)"). */
+	#rateLimited(fault: FaultResponse, match: RouteMatch | null): Reply {
+		const retryAfter = fault.retryAfter ?? 1;
+		const scope = fault.scope ?? 'user';
+		const global = scope === 'global';
+		const headers: Record<string, string> = {
+			// Discord sends whole seconds in the header (its docs show `Retry-After: 65` next to
+			// `retry_after: 64.57`); @discordjs/rest reads the header, not the body (PLATFORM.md §2).
+			'retry-after': String(Math.ceil(retryAfter)),
+			'x-ratelimit-scope': scope,
+			'x-ratelimit-limit': '5',
+			'x-ratelimit-remaining': '0',
+			'x-ratelimit-reset-after': String(retryAfter),
+			'x-ratelimit-reset': epochSeconds(retryAfter),
+			'x-ratelimit-bucket': bucketHash(match?.route.method ?? 'ANY', match?.route.template ?? 'unknown'),
+		};
+		if (global) headers['x-ratelimit-global'] = 'true';
+		const body: Record<string, unknown> = {
+			message: 'You are being rate limited.',
+			retry_after: retryAfter,
+			global,
+		};
+		if (fault.code !== undefined) body.code = fault.code;
+		return { status: 429, body, headers };
+	}
+
+	// ----- gateway -------------------------------------------------------------------------------------------
+
+	/** Send a dispatch (`op: 0`) to every identified gateway socket; returns how many got it. */
+	dispatch(t: string, d: unknown): number {
+		let sent = 0;
+		for (const session of this.#sessions.values()) {
+			if (session.socket && session.socket.readyState === session.socket.OPEN) {
+				this.#dispatchTo(session, t, d);
+				sent++;
+			}
+		}
+		return sent;
+	}
+
+	/**
+	 * Send INTERACTION_CREATE over every connected gateway socket (PLATFORM.md §4.7) and remember the token
+	 * so the callback can be checked (3 s deadline, single acknowledgement). Throws when nobody listens.
+	 */
+	injectInteraction<T extends { id: string; token: string; channel_id?: string }>(payload: T): T {
+		this.#interactions.set(payload.id, {
+			token: payload.token,
+			channelId: payload.channel_id ?? null,
+			at: Date.now(),
+			acknowledged: false,
+			originalId: null,
+		});
+		const sent = this.dispatch(GatewayDispatchEvents.InteractionCreate, payload);
+		if (sent === 0) throw new Error('injectInteraction: no identified gateway connection to send to');
+		return payload;
+	}
+
+	/** A complete guild chat-input interaction payload, as Discord sends it (PLATFORM.md §4.7). */
+	makeChatInputInteraction(init: ChatInputInit): APIChatInputApplicationCommandGuildInteraction {
+		const channelId = init.channelId ?? (this.channelIds[0] as string);
+		const channelIndex = Math.max(this.channelIds.indexOf(channelId), 0);
+		const registered = [...this.#commands.values()]
+			.flat()
+			.find((command) => command.name === init.commandName);
+		const user = {
+			id: init.userId ?? this.userId,
+			username: init.username ?? 'oncall-engineer',
+			discriminator: '0',
+			global_name: null,
+			avatar: null,
+		};
+		const payload = {
+			id: snowflake(),
+			application_id: this.applicationId,
+			type: InteractionType.ApplicationCommand,
+			token: randomBytes(32).toString('base64url'),
+			version: 1,
+			guild_id: this.guildId,
+			guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
+			channel_id: channelId,
+			channel: this.#channelObject(channelId, channelIndex),
+			member: {
+				user,
+				roles: init.roles ?? [],
+				permissions: init.permissions ?? EVERYONE_PERMISSIONS,
+				joined_at: new Date().toISOString(),
+				premium_since: null,
+				nick: null,
+				avatar: null,
+				deaf: false,
+				mute: false,
+				flags: 0,
+				pending: false,
+				communication_disabled_until: null,
+			},
+			app_permissions: EVERYONE_PERMISSIONS,
+			locale: init.locale ?? Locale.EnglishUS,
+			guild_locale: Locale.EnglishUS,
+			entitlements: [],
+			authorizing_integration_owners: { '0': this.guildId },
+			context: 0,
+			attachment_size_limit: 10 * 1024 * 1024,
+			data: {
+				id: typeof registered?.id === 'string' ? registered.id : snowflake(),
+				name: init.commandName,
+				type: ApplicationCommandType.ChatInput,
+				...(init.options ? { options: init.options } : {}),
+			},
+		};
+		return payload as unknown as APIChatInputApplicationCommandGuildInteraction;
+	}
+
+	/** Close every gateway socket with `code` (e.g. 4000 to make discord.js resume). */
+	closeGateway(code = 4000): void {
+		for (const socket of this.#wss.clients) socket.close(code);
+	}
+
+	#onGatewayConnection(socket: WebSocket, req: IncomingMessage): void {
+		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+		this.gatewayConnectionLog.push({ query: Object.fromEntries(url.searchParams), at: Date.now() });
+		let session: GatewaySession | null = null;
+		const send = (payload: unknown) => {
+			this.#log('gateway <-', payload);
+			socket.send(JSON.stringify(payload));
+		};
+		send({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.#options.heartbeatInterval ?? 41_250 } });
+
+		socket.on('message', (raw: RawData) => {
+			let frame: { op: number; d: unknown };
+			try {
+				frame = JSON.parse(raw.toString());
+			} catch {
+				socket.close(GatewayCloseCodes.DecodeError, 'Error while decoding payload.');
+				return;
+			}
+			this.gatewayFrames.push(frame);
+			this.#log('gateway ->', frame);
+			const d = asRecord(frame.d);
+			switch (frame.op) {
+				case GatewayOpcodes.Heartbeat:
+					send({ op: GatewayOpcodes.HeartbeatAck });
+					return;
+				case GatewayOpcodes.Identify: {
+					if (session) return socket.close(GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated.');
+					// discord.js sends the bare token in IDENTIFY (it strips "Bot "), so compare it as is.
+					if (d.token !== this.token)
+						return socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+					this.identifies.push(d);
+					session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket };
+					this.#sessions.set(session.id, session);
+					this.#dispatchTo(session, GatewayDispatchEvents.Ready, this.#readyData(session.id));
+					// READY promises the guild as unavailable; without GUILD_CREATE discord.js waits
+					// waitGuildTimeout (15 s) before ClientReady (PLATFORM.md §4.5).
+					this.#dispatchTo(session, GatewayDispatchEvents.GuildCreate, this.#guildCreateData());
+					return;
+				}
+				case GatewayOpcodes.Resume: {
+					if (d.token !== this.token)
+						return socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed.');
+					const known = this.#sessions.get(String(d.session_id));
+					if (!known) return send({ op: GatewayOpcodes.InvalidSession, d: false });
+					session = known;
+					session.socket?.terminate();
+					session.socket = socket;
+					const from = Number(d.seq);
+					for (const event of session.log) if (event.s > from) send(event);
+					this.#dispatchTo(session, GatewayDispatchEvents.Resumed, {});
+					return;
+				}
+				case GatewayOpcodes.PresenceUpdate:
+				case GatewayOpcodes.RequestGuildMembers:
+				case GatewayOpcodes.VoiceStateUpdate:
+					if (!session) socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated.');
+					return;
+				default:
+					socket.close(GatewayCloseCodes.UnknownOpcode, 'Unknown opcode.');
+			}
+		});
+		socket.on('close', () => {
+			if (session?.socket === socket) session.socket = null;
+		});
+	}
+
+	#dispatchTo(session: GatewaySession, t: string, d: unknown): void {
+		const payload = { op: GatewayOpcodes.Dispatch, t, s: ++session.seq, d };
+		session.log.push(payload);
+		this.#log('gateway <-', payload);
+		session.socket?.send(JSON.stringify(payload));
+	}
+
+	/** READY fields per PLATFORM.md §4.4; discord.js reads `user`, `guilds` and `application`. */
+	#readyData(sessionId: string) {
+		return {
+			v: 10,
+			user: this.botUser,
+			guilds: [{ id: this.guildId, unavailable: true }],
+			session_id: sessionId,
+			resume_gateway_url: this.gatewayUrl,
+			shard: [0, 1],
+			application: { id: this.applicationId, flags: 0 },
+			private_channels: [],
+			relationships: [],
+			user_settings: {},
+			presences: [],
+			guild_join_requests: [],
+			geo_ordered_rtc_regions: [],
+		};
+	}
+
+	#channelObject(id: string, index: number) {
+		return {
+			id,
+			type: ChannelType.GuildText,
+			guild_id: this.guildId,
+			name: index === 0 ? 'alerts' : `alerts-${index + 1}`,
+			position: index,
+			permission_overwrites: [],
+			nsfw: false,
+			topic: null,
+			last_message_id: null,
+			rate_limit_per_user: 0,
+			parent_id: null,
+			flags: 0,
+		};
+	}
+
+	#guildCreateData() {
+		const now = new Date().toISOString();
+		// Real GUILD_CREATE channels lack guild_id; discord.js fills it in from the guild.
+		const channels = this.channelIds.map((id, i) => {
+			const { guild_id: _omit, ...channel } = this.#channelObject(id, i);
+			return channel;
+		});
+		return {
+			id: this.guildId,
+			name: 'hookcord test guild',
+			icon: null,
+			icon_hash: null,
+			splash: null,
+			discovery_splash: null,
+			banner: null,
+			description: null,
+			owner_id: this.ownerId,
+			afk_channel_id: null,
+			afk_timeout: 300,
+			widget_enabled: false,
+			verification_level: 0,
+			default_message_notifications: 0,
+			explicit_content_filter: 0,
+			mfa_level: 0,
+			nsfw_level: 0,
+			premium_tier: 0,
+			premium_subscription_count: 0,
+			premium_progress_bar_enabled: false,
+			application_id: null,
+			system_channel_id: this.channelIds[0] ?? null,
+			system_channel_flags: 0,
+			rules_channel_id: null,
+			public_updates_channel_id: null,
+			safety_alerts_channel_id: null,
+			vanity_url_code: null,
+			preferred_locale: Locale.EnglishUS,
+			max_members: 500_000,
+			max_video_channel_users: 25,
+			max_stage_video_channel_users: 50,
+			hub_type: null,
+			incidents_data: null,
+			features: [],
+			joined_at: now,
+			large: false,
+			lazy: true,
+			unavailable: false,
+			member_count: 2,
+			roles: [
+				{
+					// @everyone's role id is the guild id.
+					id: this.guildId,
+					name: '@everyone',
+					color: 0,
+					colors: { primary_color: 0, secondary_color: null, tertiary_color: null },
+					hoist: false,
+					icon: null,
+					unicode_emoji: null,
+					position: 0,
+					permissions: EVERYONE_PERMISSIONS,
+					managed: false,
+					mentionable: false,
+					flags: 0,
+				},
+			],
+			// Discord always includes the current user's own member, so `guild.members.me` works.
+			members: [
+				{
+					user: this.botUser,
+					roles: [],
+					joined_at: now,
+					premium_since: null,
+					nick: null,
+					avatar: null,
+					deaf: false,
+					mute: false,
+					flags: 0,
+					pending: false,
+					communication_disabled_until: null,
+				},
+			],
+			channels,
+			threads: [],
+			presences: [],
+			voice_states: [],
+			emojis: [],
+			stickers: [],
+			stage_instances: [],
+			guild_scheduled_events: [],
+			soundboard_sounds: [],
+			embedded_activities: [],
+		};
+	}
+
+	// ----- REST ----------------------------------------------------------------------------------------------
+
+	#route(method: string, template: string, auth: boolean, handler: (ctx: RouteContext) => Reply): void {
+		const keys: string[] = [];
+		const source = template.replace(/:(\w+)/g, (_, key: string) => {
+			keys.push(key);
+			return '([^/]+)';
+		});
+		this.#routes.push({ method, template, pattern: new RegExp(`^${source}$`), keys, auth, handler });
+	}
+
+	#match(method: string, pathname: string): RouteMatch | null {
+		// Everything lives under /api; the version segment is optional because webhook URLs copied from
+		// Discord look like https://discord.com/api/webhooks/ID/TOKEN.
+		const prefix = /^\/api(?:\/v\d+)?(\/.*)$/.exec(pathname);
+		if (!prefix?.[1]) return null;
+		const routePath = prefix[1];
+		for (const route of this.#routes) {
+			if (route.method !== method) continue;
+			const found = route.pattern.exec(routePath);
+			if (!found) continue;
+			const params = Object.fromEntries(
+				route.keys.map((key, i) => [key, decodeURIComponent(found[i + 1] ?? '')]),
+			);
+			return { route, params, routePath };
+		}
+		return null;
+	}
+
+	async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+		const method = req.method ?? 'GET';
+		const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+		const parsed = await parseBody(req.headers['content-type'], await readBody(req));
+		const recorded: RecordedRequest = {
+			method,
+			path: url.pathname,
+			query: Object.fromEntries(url.searchParams),
+			headers: req.headers,
+			body: parsed.body,
+			files: parsed.files,
+			at: Date.now(),
+		};
+		this.requests.push(recorded);
+		this.#log(`${method} ${url.pathname}${url.search}`, parsed.body ?? '');
+
+		const match = this.#match(method, url.pathname);
+		const fault = this.#takeFault(method, url.pathname, match);
+		if (fault?.hang) {
+			this.#hanging.add(res);
+			return;
+		}
+		if (fault?.reset) {
+			req.socket.destroy();
+			return;
+		}
+
+		let reply: Reply;
+		if (fault && fault.createThenFail === undefined) {
+			reply = this.#faultReply(fault, fault.status ?? 500, match);
+		} else if (!match) {
+			reply = notFound();
+		} else if (match.route.auth && req.headers.authorization !== `Bot ${this.token}`) {
+			reply = unauthorized();
+		} else if (parsed.invalidJson) {
+			reply = apiError(400, 'The request body contains invalid JSON.', 50109);
+		} else {
+			reply = match.route.handler({
+				params: match.params,
+				query: url.searchParams,
+				body: parsed.body,
+				files: parsed.files,
+			});
+			// The work is done; now "lose" the answer.
+			if (fault?.createThenFail !== undefined) reply = this.#faultReply(fault, fault.createThenFail, match);
+		}
+		recorded.status = reply.status;
+		this.#send(res, reply, match);
+	}
+
+	#send(res: ServerResponse, reply: Reply, match?: RouteMatch | null): void {
+		const headers: Record<string, string> = {};
+		if (match) {
+			// Success-path bucket headers (PLATFORM.md §1 Headers); a 429 overrides them below.
+			headers['x-ratelimit-limit'] = '5';
+			headers['x-ratelimit-remaining'] = '4';
+			headers['x-ratelimit-reset-after'] = '1';
+			headers['x-ratelimit-reset'] = epochSeconds(1);
+			headers['x-ratelimit-bucket'] = bucketHash(match.route.method, match.route.template);
+		}
+		Object.assign(headers, reply.headers);
+		if (reply.body === undefined) {
+			// No Content-Type without a body: a 204 with `application/json` crashes discord.js (PLATFORM.md §4.8).
+			res.writeHead(reply.status, headers);
+			res.end();
+			return;
+		}
+		headers['content-type'] = 'application/json';
+		res.writeHead(reply.status, headers);
+		res.end(JSON.stringify(reply.body));
+	}
+
+	#defineRoutes(): void {
+		this.#route('GET', '/gateway', false, () => ({ status: 200, body: { url: this.gatewayUrl } }));
+		// discord.js only calls this during login (PLATFORM.md §4.1); `remaining` must be > 0 (§2).
+		this.#route('GET', '/gateway/bot', true, () => ({
+			status: 200,
+			body: {
+				url: this.gatewayUrl,
+				shards: 1,
+				session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+			},
+		}));
+		this.#route('GET', '/users/@me', true, () => ({ status: 200, body: this.botUser }));
+		this.#route('GET', '/applications/@me', true, () => ({
+			status: 200,
+			body: {
+				id: this.applicationId,
+				name: 'hookcord-test',
+				icon: null,
+				description: '',
+				bot_public: false,
+				bot_require_code_grant: false,
+				verify_key: randomBytes(32).toString('hex'),
+				flags: 0,
+				team: null,
+				owner: { ...this.botUser, id: this.ownerId, username: 'owner', bot: false },
+				bot: this.botUser,
+			},
+		}));
+
+		this.#route('GET', '/channels/:channel', true, ({ params }) => {
+			const index = this.channelIds.indexOf(params.channel as string);
+			if (index < 0 && this.#strictChannels) return unknownChannel();
+			return { status: 200, body: this.#channelObject(params.channel as string, Math.max(index, 0)) };
+		});
+		this.#route('POST', '/channels/:channel/messages', true, (ctx) => this.#createChannelMessage(ctx));
+		this.#route('GET', '/channels/:channel/messages/:message', true, ({ params }) => {
+			const stored = this.#findChannelMessage(params.channel as string, params.message as string);
+			return stored ? { status: 200, body: stored.message } : unknownMessage();
+		});
+		this.#route('PATCH', '/channels/:channel/messages/:message', true, (ctx) =>
+			this.#editChannelMessage(ctx),
+		);
+		this.#route('DELETE', '/channels/:channel/messages/:message', true, ({ params }) => {
+			const list = this.#channelMessages.get(params.channel as string) ?? [];
+			const index = list.findIndex((stored) => stored.message.id === params.message);
+			if (index < 0) return unknownMessage();
+			list.splice(index, 1);
+			return { status: 204 };
+		});
+
+		for (const guild of [false, true]) {
+			const template = guild ? '/applications/:app/guilds/:guild/commands' : '/applications/:app/commands';
+			this.#route('PUT', template, true, (ctx) => this.#registerCommands(ctx));
+			this.#route('GET', template, true, ({ params }) => ({
+				status: 200,
+				body: this.#commands.get(`${params.app}:${params.guild ?? ''}`) ?? [],
+			}));
+		}
+
+		// Interaction endpoints take no Authorization header (PLATFORM.md §1, observed in the prototype).
+		this.#route('POST', '/interactions/:interaction/:token/callback', false, (ctx) =>
+			this.#interactionCallback(ctx),
+		);
+		this.#route('POST', '/webhooks/:webhook/:token', false, (ctx) =>
+			ctx.params.webhook === this.applicationId ? this.#followup(ctx) : this.#executeWebhook(ctx),
+		);
+		this.#route('PATCH', '/webhooks/:webhook/:token/messages/:message', false, (ctx) =>
+			this.#editWebhookMessage(ctx),
+		);
+		this.#route('DELETE', '/webhooks/:webhook/:token/messages/:message', false, () => ({ status: 204 }));
+	}
+
+	// ----- REST handlers -------------------------------------------------------------------------------------
+
+	#messageObject(
+		channelId: string,
+		body: MessageBody,
+		files: UploadedFile[],
+		extra: Partial<APIMessage> = {},
+	): APIMessage {
+		const embeds = asArray(body.embeds).map(
+			(embed) => ({ type: EmbedType.Rich, ...asRecord(embed) }) as APIEmbed,
+		);
+		const attachments = files.map(
+			(file) =>
+				({
+					id: snowflake(),
+					filename: file.filename,
+					size: file.size,
+					content_type: file.contentType,
+					url: `${this.apiUrl}/attachments/${file.filename}`,
+					proxy_url: `${this.apiUrl}/attachments/${file.filename}`,
+				}) satisfies APIAttachment,
+		);
+		return {
+			id: snowflake(),
+			type: MessageType.Default,
+			channel_id: channelId,
+			author: this.botUser,
+			content: typeof body.content === 'string' ? body.content : '',
+			embeds,
+			attachments,
+			mentions: [],
+			mention_roles: [],
+			mention_everyone: false,
+			pinned: false,
+			tts: body.tts === true,
+			timestamp: new Date().toISOString(),
+			edited_timestamp: null,
+			flags: typeof body.flags === 'number' ? body.flags : 0,
+			components: asArray(body.components) as APIMessage['components'],
+			...extra,
+		};
+	}
+
+	#findChannelMessage(channelId: string, messageId: string): StoredMessage | undefined {
+		return this.#channelMessages.get(channelId)?.find((stored) => stored.message.id === messageId);
+	}
+
+	#createChannelMessage({ params, body: raw, files }: RouteContext): Reply {
+		const channelId = params.channel as string;
+		if (this.#strictChannels && !this.channelIds.includes(channelId)) return unknownChannel();
+		const body = asRecord(raw) as MessageBody;
+		const invalid = validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
+		if (invalid) return invalid;
+
+		const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : null;
+		const list = this.#channelMessages.get(channelId) ?? [];
+		this.#channelMessages.set(channelId, list);
+		if (body.enforce_nonce === true && nonce !== null) {
+			// Same nonce within a few minutes → Discord returns the existing message (PLATFORM.md §2).
+			const existing = list.find(
+				(stored) => stored.nonce === nonce && Date.now() - stored.createdAt < NONCE_WINDOW_MS,
+			);
+			if (existing) return { status: 200, body: existing.message };
+		}
+		const message = this.#messageObject(channelId, body, files, nonce === null ? {} : { nonce });
+		list.push({ message, nonce, createdAt: Date.now() });
+		this.messages.push({ id: message.id, channelId, nonce, body, message });
+		return { status: 200, body: message };
+	}
+
+	#editChannelMessage({ params, body: raw, files }: RouteContext): Reply {
+		const channelId = params.channel as string;
+		if (this.#strictChannels && !this.channelIds.includes(channelId)) return unknownChannel();
+		const stored = this.#findChannelMessage(channelId, params.message as string);
+		if (!stored) return unknownMessage();
+		const body = asRecord(raw) as MessageBody;
+		const invalid = validateMessageBody(body, { requireContent: false });
+		if (invalid) return invalid;
+		const next = this.#messageObject(channelId, { ...stored.message, ...body }, files, {
+			id: stored.message.id,
+			timestamp: stored.message.timestamp,
+			edited_timestamp: new Date().toISOString(),
+			...(stored.nonce === null ? {} : { nonce: stored.nonce }),
+		});
+		if (files.length === 0) next.attachments = stored.message.attachments;
+		stored.message = next;
+		this.channelEdits.push({ messageId: next.id, channelId, body, message: next });
+		return { status: 200, body: next };
+	}
+
+	#executeWebhook({ params, query, body: raw, files }: RouteContext): Reply {
+		const webhookId = params.webhook as string;
+		const token = params.token as string;
+		const known = this.#options.webhooks;
+		if (known && !known.some((hook) => hook.id === webhookId && hook.token === token))
+			return unknownWebhook();
+		const body = asRecord(raw) as MessageBody;
+		const invalid = validateMessageBody(body, {
+			requireContent: true,
+			webhook: true,
+			hasFiles: files.length > 0,
+		});
+		if (invalid) return invalid;
+
+		const threadId = query.get('thread_id');
+		const channelId = threadId ?? this.channelIds[0] ?? snowflake();
+		const author = {
+			id: webhookId,
+			username: typeof body.username === 'string' ? body.username : 'Captain Hook',
+			avatar: null,
+			discriminator: '0000',
+			global_name: null,
+			bot: true,
+		} as APIUser;
+		const message = this.#messageObject(channelId, body, files, { author, webhook_id: webhookId });
+		const wait = query.get('wait') === 'true';
+		this.webhookMessages.push({ id: message.id, webhookId, token, threadId, body, wait, message });
+		// Without ?wait=true Discord answers 204 and no body (PLATFORM.md §5).
+		return wait ? { status: 200, body: message } : { status: 204 };
+	}
+
+	#interactionCallback({ params, query, body: raw }: RouteContext): Reply {
+		const interactionId = params.interaction as string;
+		const token = params.token as string;
+		const injected = this.#interactions.get(interactionId);
+		// Interactions the double did not inject (e.g. HTTP-interaction tests) are accepted as is.
+		if (injected) {
+			if (injected.token !== token) return unknownInteraction();
+			const deadline = this.#options.interactionDeadlineMs ?? 3000;
+			if (!injected.acknowledged && Date.now() - injected.at > deadline) return unknownInteraction();
+			if (injected.acknowledged) return apiError(400, 'Interaction has already been acknowledged.', 40060);
+		}
+		const body = asRecord(raw) as InteractionCallbackBody;
+		const data = asRecord(body.data) as MessageBody;
+		const invalid = validateMessageBody(data, { requireContent: false });
+		if (invalid) return invalid;
+		const carriesMessage =
+			body.type === InteractionResponseType.ChannelMessageWithSource ||
+			body.type === InteractionResponseType.DeferredChannelMessageWithSource;
+		const message = carriesMessage ? this.#interactionMessage(token, data, []) : undefined;
+		if (injected) {
+			injected.acknowledged = true;
+			injected.originalId = message?.id ?? null;
+		}
+		this.interactionResponses.push({ interactionId, token, body });
+
+		// Discord answers 204 unless the caller asked for the callback response.
+		if (query.get('with_response') !== 'true') return { status: 204 };
+		return {
+			status: 200,
+			body: {
+				interaction: {
+					id: interactionId,
+					type: InteractionType.ApplicationCommand,
+					activity_instance_id: null,
+					response_message_id: message?.id ?? null,
+					response_message_loading: body.type === InteractionResponseType.DeferredChannelMessageWithSource,
+					response_message_ephemeral: ((typeof data.flags === 'number' ? data.flags : 0) & 64) !== 0,
+				},
+				resource: { type: body.type, ...(message ? { message } : {}) },
+			},
+		};
+	}
+
+	#injectedByToken(token: string): InjectedInteraction | undefined {
+		return [...this.#interactions.values()].find((injected) => injected.token === token);
+	}
+
+	/** A message posted through an interaction token lands in the interaction's channel. */
+	#interactionMessage(
+		token: string,
+		body: MessageBody,
+		files: UploadedFile[],
+		extra: Partial<APIMessage> = {},
+	): APIMessage {
+		const channelId = this.#injectedByToken(token)?.channelId ?? this.channelIds[0] ?? snowflake();
+		return this.#messageObject(channelId, body, files, {
+			webhook_id: this.applicationId,
+			application_id: this.applicationId,
+			...extra,
+		});
+	}
+
+	#followup({ params, body: raw, files }: RouteContext): Reply {
+		const body = asRecord(raw) as MessageBody;
+		const invalid = validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
+		if (invalid) return invalid;
+		const message = this.#interactionMessage(params.token as string, body, files);
+		this.followups.push({
+			id: message.id,
+			applicationId: this.applicationId,
+			token: params.token as string,
+			body,
+			message,
+		});
+		return { status: 200, body: message };
+	}
+
+	#editWebhookMessage({ params, body: raw, files }: RouteContext): Reply {
+		const webhookId = params.webhook as string;
+		const token = params.token as string;
+		const known = this.#options.webhooks;
+		const isInteraction = webhookId === this.applicationId;
+		if (!isInteraction && known && !known.some((hook) => hook.id === webhookId && hook.token === token)) {
+			return unknownWebhook();
+		}
+		const body = asRecord(raw) as MessageBody;
+		const invalid = validateMessageBody(body, { requireContent: false, webhook: !isInteraction });
+		if (invalid) return invalid;
+		const messageId = params.message as string;
+		const originalId = isInteraction ? this.#injectedByToken(token)?.originalId : null;
+		const id = messageId === '@original' ? originalId : messageId;
+		const message = this.#interactionMessage(token, body, files, {
+			...(id ? { id } : {}),
+			edited_timestamp: new Date().toISOString(),
+			...(isInteraction ? {} : { webhook_id: webhookId, application_id: undefined }),
+		});
+		this.edits.push({ messageId, applicationId: webhookId, token, body, message });
+		return { status: 200, body: message };
+	}
+
+	#registerCommands({ params, body }: RouteContext): Reply {
+		if (!Array.isArray(body))
+			return apiError(400, 'Invalid Form Body', 50035, {
+				_errors: [{ code: 'BASE_TYPE_ARRAY', message: 'Must be an array.' }],
+			});
+		const guildId = params.guild ?? null;
+		const errors: FormErrors = {};
+		body.forEach((raw, i) => {
+			const command = asRecord(raw);
+			const name = typeof command.name === 'string' ? command.name : '';
+			// Chat-input command names are 1-32 lowercase characters (DDocs application-commands.mdx).
+			if (!/^[-_\p{Ll}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u.test(name)) {
+				addError(errors, [i, 'name'], 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
+			}
+			const type = command.type ?? ApplicationCommandType.ChatInput;
+			const description = textLength(command.description);
+			if (type === ApplicationCommandType.ChatInput && (description < 1 || description > 100)) {
+				addError(errors, [i, 'description'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+			}
+			if (asArray(command.options).length > 25) {
+				addError(errors, [i, 'options'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+			}
+		});
+		if (Object.keys(errors).length > 0) return apiError(400, 'Invalid Form Body', 50035, errors);
+
+		const commands = body.map((raw) => {
+			const command = asRecord(raw);
+			return {
+				id: snowflake(),
+				application_id: params.app,
+				...(guildId ? { guild_id: guildId } : {}),
+				type: ApplicationCommandType.ChatInput,
+				description: '',
+				default_member_permissions: null,
+				nsfw: false,
+				version: snowflake(),
+				...command,
+			};
+		});
+		this.#commands.set(`${params.app}:${guildId ?? ''}`, commands);
+		this.commandRegistrations.push({ applicationId: params.app as string, guildId, body, commands });
+		return { status: 200, body: commands };
+	}
+
+	// ----- helpers for tests ---------------------------------------------------------------------------------
+
+	/**
+	 * Resolve with the predicate's first truthy result, polling every 10 ms; reject after `timeoutMs` with
+	 * a message that names the predicate and summarises what the double saw.
+	 */
+	waitFor<T>(
+		predicate: (double: this) => T | undefined | null | false,
+		timeoutMs = 2000,
+		label?: string,
+	): Promise<T> {
+		const started = Date.now();
+		return new Promise<T>((resolve, reject) => {
+			const check = () => {
+				let value: T | undefined | null | false;
+				try {
+					value = predicate(this);
+				} catch {
+					value = undefined;
+				}
+				if (value) {
+					clearInterval(timer);
+					resolve(value);
+				} else if (Date.now() - started >= timeoutMs) {
+					clearInterval(timer);
+					reject(
+						new Error(
+							`waitFor timed out after ${timeoutMs} ms: ${label ?? predicate.toString()}\n${this.summary()}`,
+						),
+					);
+				}
+			};
+			const timer = setInterval(check, 10);
+			check();
+		});
+	}
+
+	/** One line per recorded request plus counters, for failure messages. */
+	summary(): string {
+		const lines = this.requests.slice(-20).map((r) => `  ${r.method} ${r.path} -> ${r.status ?? 'pending'}`);
+		return [
+			`requests=${this.requests.length} messages=${this.messages.length} webhookMessages=${this.webhookMessages.length}` +
+				` interactionResponses=${this.interactionResponses.length} gatewayConnections=${this.gatewayConnections}`,
+			...lines,
+		].join('\n');
+	}
+
+	/** Terminate gateway sockets, drop hanging requests and stop listening. Safe to call twice. */
+	async close(): Promise<void> {
+		if (this.#closed) return;
+		this.#closed = true;
+		for (const socket of this.#wss.clients) socket.terminate();
+		for (const res of this.#hanging) res.socket?.destroy();
+		this.#hanging.clear();
+		await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+		this.#server.closeAllConnections();
+		await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+	}
+
+	#log(...args: unknown[]): void {
+		if (this.#options.debug) console.error('[discord-double]', ...args);
+	}
+}
+
+/** Start a Discord double on 127.0.0.1 (random port). Always `close()` it, e.g. in `t.after`. */
+export async function startDiscordDouble(options: DiscordDoubleOptions = {}): Promise<DiscordDouble> {
+	return new DiscordDouble(options).listen();
+}

@@ -1,0 +1,72 @@
+import pino from 'pino';
+import { buildApp } from '../src/app.js';
+import { type Config, parseConfig } from '../src/config.js';
+import { routeTopics } from '../src/delivery/destinations.js';
+import { createOutbox } from '../src/delivery/outbox.js';
+import { createWorker } from '../src/delivery/worker.js';
+import { createIngest } from '../src/state/ingest.js';
+import { KeyedLock } from '../src/state/keyed-lock.js';
+import { createProjector } from '../src/state/projector.js';
+import { openStore, type Store } from '../src/state/store.js';
+import type { OutgoingMessage } from '../src/delivery/senders.js';
+import type { Destination } from '../src/delivery/destinations.js';
+
+export const SECRET = 'test-secret-0123456789';
+export const silent = pino({ level: 'silent' });
+
+/** A config as the environment would give it, with test-friendly defaults. */
+export function testConfig(env: Record<string, string> = {}): Config {
+	return parseConfig({
+		STORE_URL: 'memory://',
+		HOOK_SECRET: SECRET,
+		MOFH_ALLOWED_IPS: '*',
+		XOLPHIN_ALLOWED_IPS: '*',
+		WOOXY_ALLOWED_IPS: '*',
+		RETRY_SCHEDULE: '10ms',
+		...env,
+	});
+}
+
+export interface Sent {
+	destination: Destination;
+	message: OutgoingMessage;
+}
+
+/**
+ * The receiver with its real store, ingest and worker, sending into an array: for route tests through
+ * `inject()` without a network.
+ */
+export async function buildTestApp(env: Record<string, string> = {}, store?: Store) {
+	const config = testConfig(env);
+	const theStore = store ?? (await openStore(config.storeUrl));
+	const sent: Sent[] = [];
+	const project = createProjector(theStore, new KeyedLock());
+	const outbox = createOutbox(theStore);
+	const worker = createWorker({
+		outbox,
+		send: async (destination, message) => {
+			sent.push({ destination, message });
+		},
+		route: routeTopics(config),
+		project,
+		log: silent,
+		retrySchedule: config.delivery.retrySchedule,
+		retryBudget: config.delivery.retryBudget,
+	});
+	const ingest = createIngest({ outbox, project, log: silent, notify: worker.enqueue });
+	const app = await buildApp({ config, store: theStore, ingest, hookSecret: SECRET, delivery: worker, logger: silent });
+	return { app, store: theStore, worker, sent, outbox, config };
+}
+
+/** `a=1&b=2` from a record. */
+export function form(fields: Record<string, string>): string {
+	return new URLSearchParams(fields).toString();
+}
+
+/** A multipart/form-data body of text fields, as MOFH may post. */
+export function multipart(fields: Record<string, string>, boundary = 'hookcordboundary'): { body: string; contentType: string } {
+	const parts = Object.entries(fields).map(
+		([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+	);
+	return { body: `${parts.join('')}--${boundary}--\r\n`, contentType: `multipart/form-data; boundary=${boundary}` };
+}

@@ -9,10 +9,11 @@ import { TOPICS, type Topic } from './events/event.js';
  * variable and what it expects, and never echoes a secret back.
  */
 
-const SNOWFLAKE = /^\d{17,20}$/;
+/** Discord ids are snowflakes (17-20 digits today); any all-digit id up to 20 digits is taken. */
+const SNOWFLAKE = /^\d{1,20}$/;
 /** `https://discord.com/api/webhooks/ID/TOKEN` (any host, so a proxy or a test double works). */
 export const WEBHOOK_URL =
-	/^https?:\/\/[^\s/]+(?:\/[^\s/]+)*?\/api(?:\/v\d+)?\/webhooks\/(\d{17,20})\/([\w-]{20,200})(?:\?[^\s]*)?$/;
+	/^https?:\/\/[^\s/]+(?:\/[^\s/]+)*?\/api(?:\/v\d+)?\/webhooks\/(\d{1,20})\/([\w-]{1,200})(?:\?[^\s]*)?$/;
 
 const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOKEN', 'ALERTS_CHANNEL']);
 
@@ -26,8 +27,8 @@ const destination = (allowOff: boolean) =>
 			(value) =>
 				SNOWFLAKE.test(value) || WEBHOOK_URL.test(value) || (allowOff && value.toLowerCase() === 'off'),
 			allowOff
-				? 'expected a channel id (17-20 digits), a Discord webhook URL, or "off"'
-				: 'expected a channel id (17-20 digits) or a Discord webhook URL',
+				? 'expected a channel id (digits), a Discord webhook URL, or "off"'
+				: 'expected a channel id (digits) or a Discord webhook URL',
 		);
 
 const list = <T extends z.ZodType<unknown, string>>(item: T, what: string) =>
@@ -85,9 +86,9 @@ const EnvSchema = z.object({
 			'expected sqlite://path, redis://…, postgres://… or memory://',
 		)
 		.default('sqlite://data/hookcord.sqlite'),
-	DISCORD_TOKEN: optional(z.string().regex(/^[\w.-]{20,200}$/, 'expected a Discord bot token')),
-	DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'expected an application id (17-20 digits)')),
-	DISCORD_GUILD_ID: optional(z.string().regex(SNOWFLAKE, 'expected a guild id (17-20 digits)')),
+	DISCORD_TOKEN: optional(z.string().regex(/^[\w.-]{1,200}$/, 'expected a Discord bot token')),
+	DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'expected an application id (digits)')),
+	DISCORD_GUILD_ID: optional(z.string().regex(SNOWFLAKE, 'expected a guild id (digits)')),
 	DISCORD_PUBLIC_KEY: optional(z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-hex-digit public key')),
 	DISCORD_API_URL: z
 		.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://discord.com/api' })
@@ -152,7 +153,9 @@ export class ConfigError extends Error {
 /** Pure: an environment record ─▶ Config, or a ConfigError listing every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): Config {
 	// `FOO=` in .env means "not set": the default applies, as for a variable that is absent.
-	const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+	const given = Object.fromEntries(
+		Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+	);
 	const result = EnvSchema.safeParse(given);
 	if (!result.success) {
 		const lines = result.error.issues.map((issue) => {

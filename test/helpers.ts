@@ -1,15 +1,15 @@
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { type Config, parseConfig } from '../src/config.js';
+import type { Destination } from '../src/delivery/destinations.js';
 import { routeTopics } from '../src/delivery/destinations.js';
 import { createOutbox } from '../src/delivery/outbox.js';
+import type { OutgoingMessage } from '../src/delivery/senders.js';
 import { createWorker } from '../src/delivery/worker.js';
 import { createIngest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import { createProjector } from '../src/state/projector.js';
 import { openStore, type Store } from '../src/state/store.js';
-import type { OutgoingMessage } from '../src/delivery/senders.js';
-import type { Destination } from '../src/delivery/destinations.js';
 
 export const SECRET = 'test-secret-0123456789';
 export const silent = pino({ level: 'silent' });
@@ -54,7 +54,14 @@ export async function buildTestApp(env: Record<string, string> = {}, store?: Sto
 		retryBudget: config.delivery.retryBudget,
 	});
 	const ingest = createIngest({ outbox, project, log: silent, notify: worker.enqueue });
-	const app = await buildApp({ config, store: theStore, ingest, hookSecret: SECRET, delivery: worker, logger: silent });
+	const app = await buildApp({
+		config,
+		store: theStore,
+		ingest,
+		hookSecret: SECRET,
+		delivery: worker,
+		logger: silent,
+	});
 	return { app, store: theStore, worker, sent, outbox, config };
 }
 
@@ -64,9 +71,15 @@ export function form(fields: Record<string, string>): string {
 }
 
 /** A multipart/form-data body of text fields, as MOFH may post. */
-export function multipart(fields: Record<string, string>, boundary = 'hookcordboundary'): { body: string; contentType: string } {
+export function multipart(
+	fields: Record<string, string>,
+	boundary = 'hookcordboundary',
+): { body: string; contentType: string } {
 	const parts = Object.entries(fields).map(
 		([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
 	);
-	return { body: `${parts.join('')}--${boundary}--\r\n`, contentType: `multipart/form-data; boundary=${boundary}` };
+	return {
+		body: `${parts.join('')}--${boundary}--\r\n`,
+		contentType: `multipart/form-data; boundary=${boundary}`,
+	};
 }

@@ -36,7 +36,12 @@ describe('POST /hooks/mofh/:secret', () => {
 	it('accepts multipart form fields', async (t) => {
 		const { app, store } = await setup(t);
 		const { body, contentType } = multipart({ username: 'host_1', status: 'sql102', comments: 'SQL_SERVER' });
-		const res = await app.inject({ method: 'POST', url: `/hooks/mofh/${SECRET}`, headers: { 'content-type': contentType }, payload: body });
+		const res = await app.inject({
+			method: 'POST',
+			url: `/hooks/mofh/${SECRET}`,
+			headers: { 'content-type': contentType },
+			payload: body,
+		});
 		assert.equal(res.statusCode, 200, res.body);
 		assert.equal((await store.accounts.get('host_1')).sqlCluster, 'sql102');
 	});
@@ -57,7 +62,12 @@ describe('POST /hooks/mofh/:secret', () => {
 			method: 'POST',
 			url: `/hooks/mofh/${SECRET}`,
 			headers: urlencoded,
-			payload: form({ callback_type: 'ticket', ticket_id: '123456', support_reply: 'Hello<br>there', ticket_status: 'S' }),
+			payload: form({
+				callback_type: 'ticket',
+				ticket_id: '123456',
+				support_reply: 'Hello<br>there',
+				ticket_status: 'S',
+			}),
 		});
 		assert.equal(res.statusCode, 200, res.body);
 		assert.equal((await store.tickets.get('123456')).replies[0].text, 'Hello\nthere');
@@ -86,7 +96,12 @@ describe('POST /hooks/mofh/:secret', () => {
 	for (const [what, payload, message] of malformed) {
 		it(`answers 400 with a precise error for ${what}, and stores nothing`, async (t) => {
 			const { app, store } = await setup(t);
-			const res = await app.inject({ method: 'POST', url: `/hooks/mofh/${SECRET}`, headers: urlencoded, payload });
+			const res = await app.inject({
+				method: 'POST',
+				url: `/hooks/mofh/${SECRET}`,
+				headers: urlencoded,
+				payload,
+			});
 			assert.equal(res.statusCode, 400);
 			assert.match(res.json().error, message);
 			let stored = 0;
@@ -110,8 +125,18 @@ describe('POST /hooks/mofh/:secret', () => {
 
 	it('answers a wrong secret exactly like an unknown path', async (t) => {
 		const { app } = await setup(t);
-		const wrong = await app.inject({ method: 'POST', url: '/hooks/mofh/not-the-secret-at-all', headers: urlencoded, payload: 'a=b' });
-		const unknown = await app.inject({ method: 'POST', url: '/nowhere', headers: urlencoded, payload: 'a=b' });
+		const wrong = await app.inject({
+			method: 'POST',
+			url: '/hooks/mofh/not-the-secret-at-all',
+			headers: urlencoded,
+			payload: 'a=b',
+		});
+		const unknown = await app.inject({
+			method: 'POST',
+			url: '/nowhere',
+			headers: urlencoded,
+			payload: 'a=b',
+		});
 		assert.equal(wrong.statusCode, 404);
 		assert.equal(wrong.body, unknown.body);
 		assert.doesNotMatch(wrong.body, /not-the-secret/);
@@ -121,7 +146,13 @@ describe('POST /hooks/mofh/:secret', () => {
 		const { app } = await setup(t, { MOFH_ALLOWED_IPS: '203.0.113.0/24,2001:db8::/32' });
 		const payload = form({ username: 'host_1', status: 'ACTIVATED', comments: 'GENERIC ACTIVATION' });
 		const request = (remoteAddress: string) =>
-			app.inject({ method: 'POST', url: `/hooks/mofh/${SECRET}`, headers: urlencoded, payload, remoteAddress });
+			app.inject({
+				method: 'POST',
+				url: `/hooks/mofh/${SECRET}`,
+				headers: urlencoded,
+				payload,
+				remoteAddress,
+			});
 		assert.equal((await request('198.51.100.7')).statusCode, 403);
 		assert.equal((await request('203.0.113.9')).statusCode, 200);
 		assert.equal((await request('::ffff:203.0.113.10')).statusCode, 200);
@@ -183,7 +214,10 @@ describe('POST /hooks/mofh/:secret', () => {
 describe('/hooks/xolphin/:secret', () => {
 	it('takes GET query parameters and answers OK', async (t) => {
 		const { app, store } = await setup(t);
-		const res = await app.inject({ method: 'GET', url: `/hooks/xolphin/${SECRET}?RequestId=987&Status=Updated&State=DCV&Domain=example.com` });
+		const res = await app.inject({
+			method: 'GET',
+			url: `/hooks/xolphin/${SECRET}?RequestId=987&Status=Updated&State=DCV&Domain=example.com`,
+		});
 		assert.equal(res.statusCode, 200);
 		assert.equal(res.body, 'OK');
 		assert.deepEqual((await store.certs.get('987')).dcvDomains, ['example.com']);
@@ -191,7 +225,12 @@ describe('/hooks/xolphin/:secret', () => {
 
 	it('takes POST form fields', async (t) => {
 		const { app, store } = await setup(t);
-		const res = await app.inject({ method: 'POST', url: `/hooks/xolphin/${SECRET}`, headers: urlencoded, payload: form({ RequestId: '5', Status: 'Issued' }) });
+		const res = await app.inject({
+			method: 'POST',
+			url: `/hooks/xolphin/${SECRET}`,
+			headers: urlencoded,
+			payload: form({ RequestId: '5', Status: 'Issued' }),
+		});
 		assert.equal(res.body, 'OK');
 		assert.equal((await store.certs.get('5')).status, 'issued');
 	});
@@ -208,16 +247,31 @@ describe('/hooks/xolphin/:secret', () => {
 		const url = `/hooks/xolphin/${SECRET}?RequestId=1&Status=Issued`;
 		assert.equal((await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' })).statusCode, 403);
 		assert.equal((await app.inject({ method: 'GET', url, remoteAddress: '185.93.12.91' })).statusCode, 200);
-		assert.equal((await app.inject({ method: 'GET', url, remoteAddress: '2a03:8de0:1:1::111' })).statusCode, 200);
+		assert.equal(
+			(await app.inject({ method: 'GET', url, remoteAddress: '2a03:8de0:1:1::111' })).statusCode,
+			200,
+		);
 	});
 });
 
 describe('POST /hooks/wooxy/:secret', () => {
-	const example = { datetime: 1234567890, event: 'read', email: 'user@example.com', id: '5537ab2a08d241dc69326b19', userId: 'myUserId-1', headers: { 'X-Additional-Header': 'v' } };
+	const example = {
+		datetime: 1234567890,
+		event: 'read',
+		email: 'user@example.com',
+		id: '5537ab2a08d241dc69326b19',
+		userId: 'myUserId-1',
+		headers: { 'X-Additional-Header': 'v' },
+	};
 
 	it('takes the documented JSON body', async (t) => {
 		const { app, worker, sent } = await setup(t);
-		const res = await app.inject({ method: 'POST', url: `/hooks/wooxy/${SECRET}`, headers: json, payload: example });
+		const res = await app.inject({
+			method: 'POST',
+			url: `/hooks/wooxy/${SECRET}`,
+			headers: json,
+			payload: example,
+		});
 		assert.equal(res.statusCode, 200);
 		await worker.idle();
 		assert.equal(sent[0]?.message.embeds[0]?.title, 'E-mail event: read');
@@ -226,7 +280,13 @@ describe('POST /hooks/wooxy/:secret', () => {
 	it("allows only Wooxy's documented address by default", async (t) => {
 		const { app } = await setup(t, { WOOXY_ALLOWED_IPS: '' });
 		const request = (remoteAddress: string) =>
-			app.inject({ method: 'POST', url: `/hooks/wooxy/${SECRET}`, headers: json, payload: example, remoteAddress });
+			app.inject({
+				method: 'POST',
+				url: `/hooks/wooxy/${SECRET}`,
+				headers: json,
+				payload: example,
+				remoteAddress,
+			});
 		assert.equal((await request('127.0.0.1')).statusCode, 403);
 		assert.equal((await request('188.226.196.117')).statusCode, 200);
 	});

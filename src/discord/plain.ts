@@ -3,6 +3,7 @@ import type { APIEmbed } from 'discord-api-types/v10';
 /** Discord markup that reads badly in a terminal: `<t:1700000000:D>` timestamps and inline code. */
 function plain(text: string): string {
 	return text
+		.replace(/ \(<t:\d+:R>\)/g, '')
 		.replace(/<t:(\d+):[tTdDfFR]>/g, (_, seconds: string) =>
 			new Date(Number(seconds) * 1000).toISOString().slice(0, 10),
 		)

@@ -107,7 +107,8 @@ export function htmlToText(html: string): string {
 					name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
 				return point > 0 && point <= 0x10ffff ? String.fromCodePoint(point) : whole;
 			}
-			return ENTITIES[name.toLowerCase()] ?? whole;
+			const entity = name.toLowerCase();
+			return Object.hasOwn(ENTITIES, entity) ? (ENTITIES[entity] ?? whole) : whole;
 		})
 		.split('\n')
 		.map((line) => line.trim())

@@ -64,7 +64,9 @@ export function parseSuspensionReason(raw: string): SuspensionReason {
 	const wrapper = headWords.find((word): word is keyof typeof WRAPPERS => word in WRAPPERS);
 
 	let code: string | undefined;
-	if (wrapper) code = (detail && knownCode(detail)) || wrapper;
+	// After RES_CLOSE comes the reseller's own free text, never a MOFH code; after ADMIN_CLOSE a code often.
+	if (wrapper === 'RES_CLOSE') code = wrapper;
+	else if (wrapper) code = (detail && knownCode(detail)) || wrapper;
 	else code = knownCode(head) ?? (detail ? knownCode(detail) : undefined);
 
 	const reason: SuspensionReason = {

@@ -11,7 +11,10 @@ const text = (max: number) => z.string().trim().max(max);
  */
 const WooxyBody = z.object({
 	event: text(100).min(1),
-	datetime: z.union([z.number().finite().nonnegative(), z.string().regex(/^\d{1,12}(\.\d+)?$/)]).optional(),
+	// Epoch seconds; a number is bounded like the 12-digit string so `occurredAt` is always a valid Date.
+	datetime: z
+		.union([z.number().finite().nonnegative().lt(1e12), z.string().regex(/^\d{1,12}(\.\d+)?$/)])
+		.optional(),
 	email: text(320).optional(),
 	id: z.union([text(200), z.number()]).optional(),
 	userId: z.union([text(200), z.number()]).optional(),

@@ -165,7 +165,8 @@ function renderCertUpdate(event: EventOf<'cert.updated'>): Body {
 }
 
 function renderEmail(event: EventOf<'email.event'>): Body {
-	const meaning = WOOXY_EVENTS[event.event];
+	// Own keys only: an event named `constructor` must not find Object.prototype.constructor.
+	const meaning = Object.hasOwn(WOOXY_EVENTS, event.event) ? WOOXY_EVENTS[event.event] : undefined;
 	const fields = [field('Event', inline(event.event))];
 	if (event.email) fields.push(field('E-mail', inline(event.email)));
 	if (event.messageId) fields.push(field('Message id', inline(event.messageId)));
@@ -197,7 +198,7 @@ function field(name: string, value: string, isInline = true): APIEmbedField {
 }
 
 /** Inline code: callback text cannot format, link or mention anything inside it. */
-function inline(text: string): string {
+export function inline(text: string): string {
 	const clean = truncate(text.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 1000);
 	return clean ? `\`${clean}\`` : '—';
 }

@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { WorkerStatus } from './delivery/worker.js';
+import { type InteractionsOptions, interactionsRoutes } from './discord/interactions-route.js';
 import { PayloadError } from './providers/fields.js';
 import { NOT_FOUND } from './providers/guard.js';
 import { mofhRoutes } from './providers/mofh/route.js';
@@ -18,6 +19,8 @@ export interface AppDeps {
 	/** Whether the Discord gateway is connected; absent in a dry run or before the gateway exists. */
 	discordReady?: () => boolean;
 	logger: FastifyBaseLogger;
+	/** Enables `POST /interactions` (when DISCORD_PUBLIC_KEY is set). */
+	interactions?: InteractionsOptions;
 }
 
 /**
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	await app.register(mofhRoutes, { ...hookOptions, allowedIps: config.allowedIps.mofh });
 	await app.register(xolphinRoutes, { ...hookOptions, allowedIps: config.allowedIps.xolphin });
 	await app.register(wooxyRoutes, { ...hookOptions, allowedIps: config.allowedIps.wooxy });
+	if (deps.interactions) await app.register(interactionsRoutes, deps.interactions);
 
 	app.get('/healthz', async () => ({ status: 'ok' }));
 	app.get('/readyz', async (_request, reply) => {

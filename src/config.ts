@@ -19,17 +19,13 @@ const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOK
 
 const optional = <T extends z.ZodType<string>>(schema: T) => schema.optional();
 
-const destination = (allowOff: boolean) =>
-	z
-		.string()
-		.trim()
-		.refine(
-			(value) =>
-				SNOWFLAKE.test(value) || WEBHOOK_URL.test(value) || (allowOff && value.toLowerCase() === 'off'),
-			allowOff
-				? 'expected a channel id (digits), a Discord webhook URL, or "off"'
-				: 'expected a channel id (digits) or a Discord webhook URL',
-		);
+const destination = z
+	.string()
+	.trim()
+	.refine(
+		(value) => SNOWFLAKE.test(value) || WEBHOOK_URL.test(value) || value.toLowerCase() === 'off',
+		'expected a channel id (digits), a Discord webhook URL, or "off"',
+	);
 
 const list = <T extends z.ZodType<unknown, string>>(item: T, what: string) =>
 	z
@@ -93,8 +89,8 @@ const EnvSchema = z.object({
 	DISCORD_API_URL: z
 		.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://discord.com/api' })
 		.default('https://discord.com/api'),
-	ALERTS_CHANNEL: optional(destination(false)),
-	...Object.fromEntries(TOPICS.map((topic) => [`ALERTS_CHANNEL_${topic}`, optional(destination(true))])),
+	ALERTS_CHANNEL: optional(destination),
+	...Object.fromEntries(TOPICS.map((topic) => [`ALERTS_CHANNEL_${topic}`, optional(destination)])),
 	STAFF_ROLE_IDS: list(z.string().regex(SNOWFLAKE, 'expected comma-separated role ids'), 'role ids').default(
 		[],
 	),
@@ -185,7 +181,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			...(e.DISCORD_PUBLIC_KEY && { publicKey: e.DISCORD_PUBLIC_KEY.toLowerCase() }),
 			apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
 		},
-		alerts: { ...(e.ALERTS_CHANNEL && { default: e.ALERTS_CHANNEL }), topics },
+		alerts: {
+			...(e.ALERTS_CHANNEL && {
+				default: e.ALERTS_CHANNEL.toLowerCase() === 'off' ? 'off' : e.ALERTS_CHANNEL,
+			}),
+			topics,
+		},
 		staffRoleIds: e.STAFF_ROLE_IDS,
 		allowedIps: { mofh: e.MOFH_ALLOWED_IPS, xolphin: e.XOLPHIN_ALLOWED_IPS, wooxy: e.WOOXY_ALLOWED_IPS },
 		...(e.TRUST_PROXY !== undefined && { trustProxy: parseTrustProxy(e.TRUST_PROXY) }),

@@ -1,11 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import { COMMANDS } from '../commands/index.js';
 import { buildApp } from './app.js';
+import { createWooxyClient } from './clients/wooxy.js';
 import type { Config } from './config.js';
 import { routeTopics } from './delivery/destinations.js';
 import { createOutbox } from './delivery/outbox.js';
 import { createSender, REST } from './delivery/senders.js';
 import { createWorker, type Worker } from './delivery/worker.js';
+import { createDispatcher } from './discord/dispatch.js';
+import { type Gateway, startGateway } from './discord/gateway.js';
+import { AccountIndex } from './state/account-index.js';
 import { createIngest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
 import { createProjector } from './state/projector.js';
@@ -15,6 +20,7 @@ export interface Service {
 	app: FastifyInstance;
 	store: Store;
 	worker: Worker;
+	gateway?: Gateway;
 	hookSecret: string;
 	/** The receiver's address once listening, e.g. http://127.0.0.1:3000. */
 	address: string;
@@ -31,47 +37,109 @@ export interface ServiceOptions {
 }
 
 /**
- * Wires the one-way flow: receiver ─▶ ingest (outbox + state) ─▶ worker ─▶ Discord. Starts the worker
- * on the backlog a previous run left, then listens.
+ * Wires the one-way flow: receiver ─▶ ingest (outbox + state) ─▶ worker ─▶ Discord, and the slash
+ * commands (gateway and HTTP interactions) over the same state. Starts the worker on the backlog a
+ * previous run left, then listens.
  */
-export async function startService(config: Config, { logger, print, now }: ServiceOptions): Promise<Service> {
+export async function startService(
+	config: Config,
+	{ logger, print, now = Date.now }: ServiceOptions,
+): Promise<Service> {
 	const store = await openStore(config.storeUrl);
 	const hookSecret = await resolveHookSecret(config, store);
-	const project = createProjector(store, new KeyedLock());
+	const accounts = await AccountIndex.load(store);
+	const lock = new KeyedLock();
+	const project = createProjector(store, lock, accounts);
 	const outbox = createOutbox(store);
-	const rest = config.discord.token ? createDeliveryRest(config).setToken(config.discord.token) : undefined;
 	const worker = createWorker({
 		outbox,
-		send: createSender({ rest, ...(print && { print }) }),
+		send: createSender({
+			...(config.discord.token && { rest: createDeliveryRest(config).setToken(config.discord.token) }),
+			...(print && { print }),
+		}),
 		route: routeTopics(config),
 		project,
 		log: logger.child({ component: 'delivery' }),
 		retrySchedule: config.delivery.retrySchedule,
 		retryBudget: config.delivery.retryBudget,
-		...(now && { now }),
+		now,
 	});
-	const ingest = createIngest({ outbox, project, log: logger, notify: worker.enqueue, ...(now && { now }) });
-	const app = await buildApp({ config, store, ingest, hookSecret, delivery: worker, logger });
+	const ingest = createIngest({ outbox, project, seen: store.seen, lock, log: logger, notify: worker.enqueue, now });
+
+	const callbackUrls = {
+		mofh: `${config.publicUrl}/hooks/mofh/${hookSecret}`,
+		xolphin: `${config.publicUrl}/hooks/xolphin/${hookSecret}`,
+		wooxy: `${config.publicUrl}/hooks/wooxy/${hookSecret}`,
+	};
+	const wooxy = createWooxyClient({
+		apiUrl: config.wooxy.apiUrl,
+		...(config.wooxy.apiToken && { token: config.wooxy.apiToken }),
+	});
+	// Interaction answers use the interaction token, not the bot token: this REST works in both modes.
+	const interactionRest = new REST({ api: config.discord.apiUrl });
+	if (config.discord.token) interactionRest.setToken(config.discord.token);
+	const dispatch = createDispatcher(
+		COMMANDS,
+		{
+			config,
+			store,
+			accounts,
+			wooxy,
+			outbox,
+			worker,
+			wooxyCallbackUrl: callbackUrls.wooxy,
+			hookSecret,
+			log: logger.child({ component: 'commands' }),
+			now,
+		},
+		interactionRest,
+	);
+	const inFlight = new Set<Promise<unknown>>();
+	const track = (work: Promise<unknown>) => {
+		const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
+		inFlight.add(settled);
+	};
+
+	const gateway = config.discord.token
+		? startGateway({
+				token: config.discord.token,
+				apiUrl: config.discord.apiUrl,
+				dispatch,
+				track,
+				log: logger.child({ component: 'gateway' }),
+			})
+		: undefined;
+	const app = await buildApp({
+		config,
+		store,
+		ingest,
+		hookSecret,
+		delivery: worker,
+		logger,
+		...(gateway && { discordReady: gateway.isReady }),
+		...(config.discord.publicKey && {
+			interactions: { publicKey: config.discord.publicKey, dispatch, track, now },
+		}),
+	});
 
 	await worker.start();
 	await app.listen({ host: config.host, port: config.port });
 	const port = (app.server.address() as { port: number }).port;
 	const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-	const base = config.publicUrl;
 	return {
 		app,
 		store,
 		worker,
+		...(gateway && { gateway }),
 		hookSecret,
 		address,
-		callbackUrls: {
-			mofh: `${base}/hooks/mofh/${hookSecret}`,
-			xolphin: `${base}/hooks/xolphin/${hookSecret}`,
-			wooxy: `${base}/hooks/wooxy/${hookSecret}`,
-		},
+		callbackUrls,
 		async close() {
 			await app.close();
+			await Promise.allSettled([...inFlight]);
+			await gateway?.close();
 			await worker.stop();
+			await wooxy.close();
 			await store.close();
 		},
 	};

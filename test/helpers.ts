@@ -40,7 +40,8 @@ export async function buildTestApp(env: Record<string, string> = {}, store?: Sto
 	const config = testConfig(env);
 	const theStore = store ?? (await openStore(config.storeUrl));
 	const sent: Sent[] = [];
-	const project = createProjector(theStore, new KeyedLock());
+	const lock = new KeyedLock();
+	const project = createProjector(theStore, lock);
 	const outbox = createOutbox(theStore);
 	const worker = createWorker({
 		outbox,
@@ -53,7 +54,7 @@ export async function buildTestApp(env: Record<string, string> = {}, store?: Sto
 		retrySchedule: config.delivery.retrySchedule,
 		retryBudget: config.delivery.retryBudget,
 	});
-	const ingest = createIngest({ outbox, project, log: silent, notify: worker.enqueue });
+	const ingest = createIngest({ outbox, project, seen: theStore.seen, lock, log: silent, notify: worker.enqueue });
 	const app = await buildApp({
 		config,
 		store: theStore,

@@ -1,8 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Outbox, OutboxEntry } from '../delivery/outbox.js';
 import type { Event, ParsedEvent } from '../events/event.js';
+import { DUPLICATE_WINDOW_MS, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
+import type { KeyedLock } from './keyed-lock.js';
 import type { Projector } from './projector.js';
+import type { Store } from './store.js';
 
 /** The store refused the write: the receiver answers 503 and the provider retries. */
 export class StoreUnavailableError extends Error {
@@ -12,38 +15,55 @@ export class StoreUnavailableError extends Error {
 export interface IngestDeps {
 	outbox: Outbox;
 	project: Projector;
+	/** Where fingerprints of recent callbacks are kept, with the provider's retry window as TTL. */
+	seen: Store['seen'];
+	lock: KeyedLock;
 	log: FastifyBaseLogger;
 	/** Hands the stored entry to the delivery worker. */
 	notify: (entry: OutboxEntry) => void;
 	now?: () => number;
 }
 
-export type Ingest = (parsed: ParsedEvent) => Promise<Event>;
+export interface Ingested {
+	/** The stored event's id; for a duplicate, the id of the callback it repeats. */
+	id: string;
+	/** True when this callback repeats one already stored (a provider retry): nothing new was done. */
+	duplicate: boolean;
+}
+
+export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
 
 /**
- * parsed event ─▶ one durable outbox write ─▶ state projection ─▶ worker. Only the outbox write decides
- * the answer: once it is done the event cannot be lost, and a projection that fails is re-run from the
- * outbox at the next start.
+ * parsed event ─▶ duplicate check ─▶ one durable outbox write ─▶ state projection ─▶ worker.
+ * Only the outbox write decides the answer: once it is done the event cannot be lost, and a projection
+ * that fails is re-run from the outbox at the next start. The fingerprint is recorded after the outbox
+ * write, so a crash between the two can at worst let one retry through, never lose an event; the check
+ * and the write run under one per-fingerprint lock, so concurrent copies collapse too.
  */
-export function createIngest({ outbox, project, log, notify, now = Date.now }: IngestDeps): Ingest {
-	return async (parsed) => {
-		const receivedAt = now();
-		const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
-		let entry: OutboxEntry;
-		try {
-			entry = await outbox.add(event);
-		} catch (error) {
-			throw new StoreUnavailableError('the store did not take the event', { cause: error });
-		}
-		try {
-			await project(event);
-		} catch (error) {
-			log.error(
-				{ err: error, eventId: event.id },
-				'state projection failed; it is retried at the next start',
-			);
-		}
-		notify(entry);
-		return event;
+export function createIngest({ outbox, project, seen, lock, log, notify, now = Date.now }: IngestDeps): Ingest {
+	return (parsed) => {
+		const print = fingerprint(parsed);
+		return lock.run(`seen:${print}`, async () => {
+			let entry: OutboxEntry;
+			try {
+				const earlier = (await seen.get(print)) as string | undefined;
+				if (earlier) return { id: earlier, duplicate: true };
+				const receivedAt = now();
+				const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
+				entry = await outbox.add(event);
+				await seen.set(print, event.id, DUPLICATE_WINDOW_MS[parsed.provider]).catch((error) => {
+					log.warn({ err: error }, 'could not record the callback fingerprint; a retry may alert twice');
+				});
+			} catch (error) {
+				throw new StoreUnavailableError('the store did not take the event', { cause: error });
+			}
+			try {
+				await project(entry.event);
+			} catch (error) {
+				log.error({ err: error, eventId: entry.event.id }, 'state projection failed; it is retried at the next start');
+			}
+			notify(entry);
+			return { id: entry.event.id, duplicate: false };
+		});
 	};
 }

@@ -1,4 +1,5 @@
 import type { Event } from '../events/event.js';
+import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
 import {
 	type AccountState,
@@ -14,7 +15,7 @@ import type { Store } from './store.js';
  * Applies an event to the account, certificate or ticket it concerns: one locked read-modify-write.
  * Safe to run twice for one event (the projections are idempotent).
  */
-export function createProjector(store: Store, lock: KeyedLock) {
+export function createProjector(store: Store, lock: KeyedLock, accounts?: AccountIndex) {
 	return async function project(event: Event): Promise<void> {
 		if ('username' in event && event.username) {
 			const key = event.username.toLowerCase();
@@ -23,6 +24,7 @@ export function createProjector(store: Store, lock: KeyedLock) {
 				const next = projectAccount(previous, event);
 				if (next !== previous) await store.accounts.set(key, next);
 			});
+			accounts?.add(key);
 		}
 		if (event.kind === 'cert.issued' || event.kind === 'cert.updated' || event.kind === 'cert.deleted') {
 			await lock.run(`certs:${event.requestId}`, async () => {

@@ -20,8 +20,8 @@ export async function mofhRoutes(
 		'/hooks/mofh/:secret',
 		{ onRequest: hookGuard(opts.secret, opts.allowedIps), bodyLimit: 64 * 1024 },
 		async (request) => {
-			const event = await opts.ingest(parseMofh(flattenFields(request.query, request.body)));
-			return { ok: true, id: event.id };
+			const { id, duplicate } = await opts.ingest(parseMofh(flattenFields(request.query, request.body)));
+			return { ok: true, id, ...(duplicate && { duplicate }) };
 		},
 	);
 }

@@ -12,8 +12,8 @@ export async function wooxyRoutes(
 		'/hooks/wooxy/:secret',
 		{ onRequest: hookGuard(opts.secret, opts.allowedIps), bodyLimit: 64 * 1024 },
 		async (request) => {
-			const event = await opts.ingest(parseWooxy(request.body));
-			return { ok: true, id: event.id };
+			const { id, duplicate } = await opts.ingest(parseWooxy(request.body));
+			return { ok: true, id, ...(duplicate && { duplicate }) };
 		},
 	);
 }

@@ -1,0 +1,115 @@
+import type { APIEmbed } from 'discord-api-types/v10';
+import type { FailedEntry } from '../delivery/outbox.js';
+import { summarize } from '../events/summary.js';
+import { estimatedDeletion, SUSPENSION_REASONS } from '../providers/mofh/suspension.js';
+import type { AccountState, CertState } from '../state/project.js';
+import { CATEGORY_LABELS, XOLPHIN_STATE_MEANINGS } from './explain.js';
+import { fitEmbed } from './limits.js';
+import { COLOURS, inline } from './render.js';
+
+/** Pure renderers of stored state for slash-command replies. */
+
+const STATUS_LABELS = {
+	active: 'Active',
+	suspended: 'Suspended',
+	deleted: 'Deleted',
+	unknown: 'Unknown',
+} as const;
+const STATUS_COLOURS = {
+	active: COLOURS.good,
+	suspended: COLOURS.danger,
+	deleted: COLOURS.neutral,
+	unknown: COLOURS.info,
+} as const;
+
+function when(ms: number): string {
+	const seconds = Math.floor(ms / 1000);
+	return `<t:${seconds}:f> (<t:${seconds}:R>)`;
+}
+
+export function renderAccountStatus(account: AccountState): APIEmbed {
+	const since = account.statusAt ?? account.firstSeen;
+	const suspended = account.status === 'suspended' && account.suspension;
+	const colour =
+		suspended && account.suspension?.category === 'temporary'
+			? COLOURS.warning
+			: STATUS_COLOURS[account.status];
+	const fields = [
+		{ name: 'Status', value: STATUS_LABELS[account.status], inline: true },
+		{ name: 'Since', value: when(since), inline: true },
+		{ name: 'SQL cluster', value: account.sqlCluster ? inline(account.sqlCluster) : '—', inline: true },
+	];
+	if (suspended && account.suspension) {
+		const reason = account.suspension;
+		const meaning = SUSPENSION_REASONS[reason.code]?.meaning ?? 'Not a documented MOFH reason.';
+		fields.push(
+			{ name: 'Suspension reason', value: `${inline(reason.code)} — ${meaning}`, inline: false },
+			{ name: 'Category', value: CATEGORY_LABELS[reason.category], inline: true },
+			{ name: 'As sent', value: inline(reason.raw || '(empty)'), inline: true },
+			{ name: 'Expected deletion (estimate)', value: when(estimatedDeletion(since, reason)), inline: false },
+		);
+	}
+	fields.push({
+		name: `Domains (${account.domains.length})`,
+		value: account.domains.map(inline).join(', ') || '—',
+		inline: false,
+	});
+	const recent = account.history.slice(-10).reverse();
+	fields.push({
+		name: 'Recent history',
+		value: recent.map((entry) => `<t:${Math.floor(entry.at / 1000)}:d> ${entry.summary}`).join('\n') || '—',
+		inline: false,
+	});
+	return fitEmbed({
+		title: `Account ${account.username}`,
+		color: colour,
+		fields,
+		footer: {
+			text: `First seen ${new Date(account.firstSeen).toISOString()} · ${account.history.length} callback(s) kept`,
+		},
+	});
+}
+
+export function renderCertStatus(cert: CertState): APIEmbed {
+	const labels = { in_progress: 'In progress', issued: 'Issued', deleted: 'Deleted' } as const;
+	const timeline = cert.steps
+		.slice(-15)
+		.map((step) => {
+			const at = `<t:${Math.floor(step.at / 1000)}:f>`;
+			if (step.kind === 'cert.issued') return `${at} Certificate issued`;
+			if (step.kind === 'cert.deleted') return `${at} Request deleted`;
+			const meaning = step.state
+				? XOLPHIN_STATE_MEANINGS[step.state as keyof typeof XOLPHIN_STATE_MEANINGS]?.meaning
+				: undefined;
+			return `${at} ${step.state ? inline(step.state) : 'Updated'}${step.domain ? ` ${inline(step.domain)}` : ''}${meaning ? ` — ${meaning}` : ''}`;
+		})
+		.join('\n');
+	return fitEmbed({
+		title: `Xolphin request ${cert.requestId}`,
+		color:
+			cert.status === 'issued' ? COLOURS.good : cert.status === 'deleted' ? COLOURS.neutral : COLOURS.info,
+		fields: [
+			{ name: 'Status', value: labels[cert.status], inline: true },
+			{ name: 'Validated domains (DCV)', value: cert.dcvDomains.map(inline).join(', ') || '—', inline: true },
+			{ name: 'Timeline', value: timeline || '—', inline: false },
+		],
+		footer: { text: `First webhook ${new Date(cert.firstSeen).toISOString()}` },
+	});
+}
+
+export function renderFailed(entries: FailedEntry[]): APIEmbed {
+	return fitEmbed({
+		title: entries.length ? `Failed deliveries (${entries.length})` : 'No failed deliveries',
+		color: entries.length ? COLOURS.warning : COLOURS.good,
+		description: entries.length
+			? entries
+					.slice(0, 20)
+					.map(
+						(entry) =>
+							`${inline(entry.event.id)} ${summarize(entry.event)} → ${entry.destination}: ${entry.lastError ?? 'unknown error'}`,
+					)
+					.join('\n')
+			: 'Every alert reached Discord.',
+		...(entries.length > 20 && { footer: { text: `and ${entries.length - 20} more` } }),
+	});
+}

@@ -1,0 +1,78 @@
+import type { REST } from '@discordjs/rest';
+import {
+	type APIApplicationCommandOptionChoice,
+	type APIEmbed,
+	type APIInteractionResponse,
+	InteractionResponseType,
+	MessageFlags,
+	Routes,
+} from 'discord-api-types/v10';
+
+export interface Reply {
+	content?: string;
+	embeds?: APIEmbed[];
+	/** Only the invoking member sees it. Account and API data are always ephemeral. */
+	ephemeral?: boolean;
+}
+
+/** How the first answer to an interaction travels: inline in the HTTP response, or the callback route. */
+export type SendInitial = (response: APIInteractionResponse) => Promise<void>;
+
+/**
+ * One interaction's answers, the same for the gateway and HTTP interactions: the first answer through
+ * `sendInitial`, later ones by editing the original message with the interaction token (no bot token).
+ */
+export class Responder {
+	#acknowledged = false;
+
+	constructor(
+		private readonly interaction: { application_id: string; token: string },
+		private readonly sendInitial: SendInitial,
+		private readonly rest: REST,
+	) {}
+
+	get acknowledged(): boolean {
+		return this.#acknowledged;
+	}
+
+	/** Shows "thinking…": handlers that do I/O call this first, so the 3-second window never runs out. */
+	async defer(ephemeral = true): Promise<void> {
+		if (this.#acknowledged) return;
+		this.#acknowledged = true;
+		await this.sendInitial({
+			type: InteractionResponseType.DeferredChannelMessageWithSource,
+			data: ephemeral ? { flags: MessageFlags.Ephemeral } : {},
+		});
+	}
+
+	async reply(reply: Reply): Promise<void> {
+		const body = {
+			...(reply.content !== undefined && { content: reply.content }),
+			...(reply.embeds && { embeds: reply.embeds }),
+			allowed_mentions: { parse: [] },
+		};
+		if (!this.#acknowledged) {
+			this.#acknowledged = true;
+			const ephemeral = reply.ephemeral ?? true;
+			await this.sendInitial({
+				type: InteractionResponseType.ChannelMessageWithSource,
+				data: { ...body, ...(ephemeral && { flags: MessageFlags.Ephemeral }) },
+			});
+			return;
+		}
+		// After a defer the visibility was fixed by the defer itself (PLATFORM.md §1).
+		await this.rest.patch(Routes.webhookMessage(this.interaction.application_id, this.interaction.token), {
+			body,
+			auth: false,
+		});
+	}
+
+	async choices(choices: APIApplicationCommandOptionChoice[]): Promise<void> {
+		if (this.#acknowledged) return;
+		this.#acknowledged = true;
+		await this.sendInitial({
+			type: InteractionResponseType.ApplicationCommandAutocompleteResult,
+			data: { choices: choices.slice(0, 25) },
+		});
+	}
+}

@@ -64,7 +64,15 @@ export async function startService(
 		retryBudget: config.delivery.retryBudget,
 		now,
 	});
-	const ingest = createIngest({ outbox, project, seen: store.seen, lock, log: logger, notify: worker.enqueue, now });
+	const ingest = createIngest({
+		outbox,
+		project,
+		seen: store.seen,
+		lock,
+		log: logger,
+		notify: worker.enqueue,
+		now,
+	});
 
 	const callbackUrls = {
 		mofh: `${config.publicUrl}/hooks/mofh/${hookSecret}`,

@@ -54,7 +54,14 @@ export async function buildTestApp(env: Record<string, string> = {}, store?: Sto
 		retrySchedule: config.delivery.retrySchedule,
 		retryBudget: config.delivery.retryBudget,
 	});
-	const ingest = createIngest({ outbox, project, seen: theStore.seen, lock, log: silent, notify: worker.enqueue });
+	const ingest = createIngest({
+		outbox,
+		project,
+		seen: theStore.seen,
+		lock,
+		log: silent,
+		notify: worker.enqueue,
+	});
 	const app = await buildApp({
 		config,
 		store: theStore,

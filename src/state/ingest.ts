@@ -40,7 +40,15 @@ export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
  * write, so a crash between the two can at worst let one retry through, never lose an event; the check
  * and the write run under one per-fingerprint lock, so concurrent copies collapse too.
  */
-export function createIngest({ outbox, project, seen, lock, log, notify, now = Date.now }: IngestDeps): Ingest {
+export function createIngest({
+	outbox,
+	project,
+	seen,
+	lock,
+	log,
+	notify,
+	now = Date.now,
+}: IngestDeps): Ingest {
 	return (parsed) => {
 		const print = fingerprint(parsed);
 		return lock.run(`seen:${print}`, async () => {
@@ -60,7 +68,10 @@ export function createIngest({ outbox, project, seen, lock, log, notify, now = D
 			try {
 				await project(entry.event);
 			} catch (error) {
-				log.error({ err: error, eventId: entry.event.id }, 'state projection failed; it is retried at the next start');
+				log.error(
+					{ err: error, eventId: entry.event.id },
+					'state projection failed; it is retried at the next start',
+				);
 			}
 			notify(entry);
 			return { id: entry.event.id, duplicate: false };

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import type { WorkerStatus } from './delivery/worker.js';
@@ -43,7 +44,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		onConstructorPoisoning: 'error',
 	});
 
-	app.setNotFoundHandler((_request, reply) => reply.code(404).send(NOT_FOUND));
+	// Per-address limits on the hook routes (their `config.rateLimit`) and on unknown paths, so neither
+	// callbacks nor secret guessing can flood the store. 429s go through the error handler below.
+	await app.register(rateLimit, {
+		global: false,
+		errorResponseBuilder: (_request, context) =>
+			Object.assign(new Error(`too many requests from this address, retry in ${context.after}`), {
+				statusCode: 429,
+			}),
+	});
+	app.setNotFoundHandler(
+		{ preHandler: app.rateLimit({ max: config.hookRateLimit, timeWindow: 60_000 }) },
+		(_request, reply) => reply.code(404).send(NOT_FOUND),
+	);
 	app.setErrorHandler((error: FastifyError, request, reply) => {
 		if (error instanceof PayloadError) return reply.code(400).send({ error: error.message });
 		if (error instanceof StoreUnavailableError) {
@@ -58,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		return reply.code(500).send({ error: 'internal error' });
 	});
 
-	const hookOptions = { ingest, secret: hookSecret };
+	const hookOptions = { ingest, secret: hookSecret, rateLimit: config.hookRateLimit };
 	await app.register(mofhRoutes, { ...hookOptions, allowedIps: config.allowedIps.mofh });
 	await app.register(xolphinRoutes, { ...hookOptions, allowedIps: config.allowedIps.xolphin });
 	await app.register(wooxyRoutes, { ...hookOptions, allowedIps: config.allowedIps.wooxy });

@@ -117,6 +117,8 @@ const EnvSchema = z.object({
 	),
 	RETRY_BUDGET: duration.default(parseDuration('48h') as number),
 	RATE_LIMIT_MAX_WAIT: duration.default(parseDuration('30s') as number),
+	DELIVERY: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
+	HOOK_RATE_LIMIT: z.coerce.number({ error: 'expected requests per minute' }).int().min(1).default(600),
 });
 
 export interface Config {
@@ -139,7 +141,9 @@ export interface Config {
 	trustProxy?: boolean | string[];
 	wooxy: { apiToken?: string; apiUrl: string };
 	logLevel: string;
-	delivery: { retrySchedule: number[]; retryBudget: number; maxRateLimitWait: number };
+	delivery: { enabled: boolean; retrySchedule: number[]; retryBudget: number; maxRateLimitWait: number };
+	/** Callbacks accepted per client address and minute on the hook routes. */
+	hookRateLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -195,7 +199,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			apiUrl: e.WOOXY_API_URL.replace(/\/+$/, ''),
 		},
 		logLevel: e.LOG_LEVEL,
+		hookRateLimit: e.HOOK_RATE_LIMIT,
 		delivery: {
+			enabled: e.DELIVERY === 'on',
 			retrySchedule: e.RETRY_SCHEDULE.length > 0 ? e.RETRY_SCHEDULE : [5000],
 			retryBudget: e.RETRY_BUDGET,
 			maxRateLimitWait: e.RATE_LIMIT_MAX_WAIT,

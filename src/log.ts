@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 
 /** `/hooks/<provider>/<secret>…` ─▶ `/hooks/<provider>/[secret]…`: the secret never reaches a log line. */
 export function redactPath(url: string): string {
@@ -11,7 +11,10 @@ export function redactPath(url: string): string {
  * Logs go to stderr as JSON so stdout stays for what a person reads (start-up URLs, dry-run alerts).
  * Request lines carry a redacted path and no headers; tokens are censored wherever they appear.
  */
-export function createLogger(level: string): Logger {
+export function createLogger(
+	level: string,
+	destination: DestinationStream = pino.destination({ fd: 2, sync: false }),
+): Logger {
 	return pino(
 		{
 			level,
@@ -36,6 +39,6 @@ export function createLogger(level: string): Logger {
 				err: pino.stdSerializers.err,
 			},
 		},
-		pino.destination({ fd: 2, sync: false }),
+		destination,
 	);
 }

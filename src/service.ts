@@ -130,7 +130,9 @@ export async function startService(
 		}),
 	});
 
-	await worker.start();
+	if (config.delivery.enabled) await worker.start();
+	else
+		logger.info('DELIVERY=off: this instance only receives; another instance delivers from the shared store');
 	await app.listen({ host: config.host, port: config.port });
 	const port = (app.server.address() as { port: number }).port;
 	const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
 import { type Config, parseConfig } from '../src/config.js';
@@ -36,7 +37,11 @@ export interface Sent {
  * The receiver with its real store, ingest and worker, sending into an array: for route tests through
  * `inject()` without a network.
  */
-export async function buildTestApp(env: Record<string, string> = {}, store?: Store) {
+export async function buildTestApp(
+	env: Record<string, string> = {},
+	store?: Store,
+	logger: FastifyBaseLogger = silent,
+) {
 	const config = testConfig(env);
 	const theStore = store ?? (await openStore(config.storeUrl));
 	const sent: Sent[] = [];
@@ -68,8 +73,10 @@ export async function buildTestApp(env: Record<string, string> = {}, store?: Sto
 		ingest,
 		hookSecret: SECRET,
 		delivery: worker,
-		logger: silent,
+		logger,
 	});
+	await worker.start();
+	app.addHook('onClose', () => worker.stop());
 	return { app, store: theStore, worker, sent, outbox, config };
 }
 

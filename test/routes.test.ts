@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
+import { createLogger, redactPath } from '../src/log.js';
 import { openStore } from '../src/state/store.js';
 import { buildTestApp, form, multipart, SECRET } from './helpers.js';
 
@@ -329,5 +330,85 @@ describe('health', () => {
 		const ready = await app.inject('/readyz');
 		assert.equal(ready.statusCode, 503);
 		assert.deepEqual(ready.json().problems, ['store unreachable']);
+	});
+});
+
+describe('ingress hardening', () => {
+	it('limits callbacks per address and counts wrong-secret guesses too', async (t) => {
+		const { app } = await setup(t, { HOOK_RATE_LIMIT: '3' });
+		const payload = form({ username: 'host_1', status: 'ACTIVATED' });
+		const post = (url: string, remoteAddress = '203.0.113.1') =>
+			app.inject({ method: 'POST', url, headers: urlencoded, payload, remoteAddress });
+		assert.equal((await post(`/hooks/mofh/${SECRET}`)).statusCode, 200);
+		assert.equal((await post('/hooks/mofh/guess-number-one-xx')).statusCode, 404);
+		assert.equal((await post('/hooks/mofh/guess-number-two-xx')).statusCode, 404);
+		const limited = await post(`/hooks/mofh/${SECRET}`);
+		assert.equal(limited.statusCode, 429);
+		assert.match(limited.json().error, /too many requests/);
+		assert.ok(limited.headers['retry-after']);
+		assert.equal(
+			(await post(`/hooks/mofh/${SECRET}`, '203.0.113.2')).statusCode,
+			200,
+			'other addresses are not affected',
+		);
+	});
+
+	it('rate-limits probing of unknown paths', async (t) => {
+		const { app } = await setup(t, { HOOK_RATE_LIMIT: '2' });
+		const statuses = [];
+		for (let i = 0; i < 4; i++)
+			statuses.push(
+				(await app.inject({ method: 'GET', url: `/probe-${i}`, remoteAddress: '198.51.100.9' })).statusCode,
+			);
+		assert.deepEqual(statuses, [404, 404, 429, 429]);
+	});
+
+	it('keeps __proto__ and constructor form fields as plain data', async (t) => {
+		const { app } = await setup(t);
+		const res = await app.inject({
+			method: 'POST',
+			url: `/hooks/mofh/${SECRET}`,
+			headers: urlencoded,
+			payload:
+				'__proto__[polluted]=yes&constructor[prototype][polluted]=yes&username=host_9&status=ACTIVATED',
+		});
+		assert.ok(res.statusCode < 500);
+		assert.equal(({} as Record<string, unknown>).polluted, undefined);
+	});
+
+	it('never writes the hook secret into a log line, even for wrong guesses and failures', async (t) => {
+		const lines: string[] = [];
+		const logger = createLogger('trace', { write: (line: string) => lines.push(line) });
+		const store = await openStore('memory://');
+		const { app } = await buildTestApp({}, store, logger);
+		t.after(() => app.close());
+		await app.inject({
+			method: 'POST',
+			url: `/hooks/mofh/${SECRET}`,
+			headers: urlencoded,
+			payload: form({ username: 'host_1', status: 'ACTIVATED' }),
+		});
+		await app.inject({ method: 'GET', url: `/hooks/xolphin/${SECRET}?RequestId=x&Status=Issued` });
+		await app.inject({
+			method: 'POST',
+			url: '/hooks/wooxy/a-wrong-guess-of-it',
+			headers: json,
+			payload: '{}',
+		});
+		store.outbox.set = async () => {
+			throw new Error('disk full');
+		};
+		await app.inject({
+			method: 'POST',
+			url: `/hooks/mofh/${SECRET}`,
+			headers: urlencoded,
+			payload: form({ username: 'host_2', status: 'ACTIVATED' }),
+		});
+		const log = lines.join('');
+		assert.match(log, /\/hooks\/mofh\/\[secret\]/, 'request lines are logged, redacted');
+		assert.match(log, /store unavailable/);
+		assert.ok(!log.includes(SECRET));
+		assert.ok(!log.includes('a-wrong-guess-of-it'));
+		assert.equal(redactPath('/api/webhooks/123/secret-token-value'), '/api/webhooks/123/[token]');
 	});
 });

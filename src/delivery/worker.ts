@@ -22,6 +22,11 @@ export interface WorkerOptions {
 	retryBudget: number;
 	/** How long a destination answering 403/404 rests before it is tried again. */
 	pauseMs?: number;
+	/**
+	 * How often the whole outbox is re-read, to pick up entries this process did not write: replays by
+	 * `npm run alerts`, callbacks taken by receiver-only instances (DELIVERY=off).
+	 */
+	sweepMs?: number;
 	now?: () => number;
 }
 
@@ -60,9 +65,14 @@ export function createWorker(options: WorkerOptions) {
 		retrySchedule,
 		retryBudget,
 		pauseMs = 600_000,
+		sweepMs = 15_000,
 		now = Date.now,
 	} = options;
 	const queues = new Map<string, Queue>();
+	/** Ids delivered or dead-lettered lately, so a sweep that read the outbox just before cannot revive them. */
+	const finished = new Set<string>();
+	let sweeper: NodeJS.Timeout | undefined;
+	let started = false;
 	const running = new Set<Promise<void>>();
 	let halted: string | undefined;
 	let stopping = false;
@@ -79,7 +89,18 @@ export function createWorker(options: WorkerOptions) {
 		return queue;
 	}
 
+	function finish(ids: Iterable<string>): void {
+		for (const id of ids) finished.add(id);
+		// A Set iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
+		for (const id of finished) {
+			if (finished.size <= 10_000) break;
+			finished.delete(id);
+		}
+	}
+
 	function enqueue(entry: OutboxEntry): void {
+		// A worker never started (DELIVERY=off) leaves entries in the outbox for the delivering instance.
+		if (!started || finished.has(entry.event.id)) return;
 		const destination = route(topicOf(entry.event));
 		if (!destination) {
 			// Muted topic (`off`): the event is in the account history already; nothing to send.
@@ -181,6 +202,7 @@ export function createWorker(options: WorkerOptions) {
 		queue.entries = queue.entries.filter((entry) => !done.has(entry.event.id));
 		for (const id of ids) queue.alone.delete(id);
 		delete queue.batch;
+		finish(ids);
 		delivered += ids.length;
 		log.info({ destination: queue.destination.key, events: ids }, `delivered ${ids.length} alert(s)`);
 		return true;
@@ -240,6 +262,7 @@ export function createWorker(options: WorkerOptions) {
 			queue.alone.delete(entry.event.id);
 		}
 		const gone = new Set(entries.map((entry) => entry.event.id));
+		finish(gone);
 		queue.entries = queue.entries.filter((entry) => !gone.has(entry.event.id));
 		if (queue.batch?.ids.some((id) => gone.has(id))) {
 			delete queue.batch;
@@ -250,6 +273,14 @@ export function createWorker(options: WorkerOptions) {
 			{ destination: queue.destination.key, events: [...gone] },
 			`alert(s) moved to failed deliveries: ${reason}`,
 		);
+	}
+
+	async function sweep(): Promise<void> {
+		try {
+			for (const entry of await outbox.pending()) enqueue(entry);
+		} catch (error) {
+			log.warn({ err: error }, 'could not re-read the outbox');
+		}
 	}
 
 	/** One timer for the whole worker: wake at the earliest backoff or pause end. */
@@ -278,6 +309,7 @@ export function createWorker(options: WorkerOptions) {
 		enqueue,
 		/** Resumes the backlog left by a previous run (re-applying state, which is idempotent). */
 		async start(): Promise<number> {
+			started = true;
 			const entries = await outbox.pending();
 			for (const entry of entries) {
 				await project(entry.event).catch((error) =>
@@ -293,12 +325,15 @@ export function createWorker(options: WorkerOptions) {
 				enqueue(entry);
 			}
 			if (entries.length > 0) log.info(`resuming ${entries.length} undelivered alert(s)`);
+			sweeper = setInterval(() => void sweep(), sweepMs);
+			sweeper.unref();
 			return entries.length;
 		},
 		/** Finishes the sends in flight and stops. */
 		async stop(): Promise<void> {
 			stopping = true;
 			if (timer) clearTimeout(timer);
+			if (sweeper) clearInterval(sweeper);
 			await Promise.allSettled([...running]);
 		},
 		/** Sends what is ready now (after a replay, or to skip a backoff in tests). */

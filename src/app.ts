@@ -39,7 +39,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		connectionTimeout: 60_000,
 		keepAliveTimeout: 10_000,
 		return503OnClosing: true,
-		// Repeated JSON keys and `__proto__` are refused by the default JSON parser (secure-json-parse).
+		// The only path parameter is the hook secret (up to 128 characters); Fastify's default of 100 would
+		// answer 414 to a valid long secret.
+		maxParamLength: 128,
+		// A path segment longer than any secret answers like an unknown path; an undecodable one (`%ZZ`)
+		// gets the usual `{error}` 400 instead of Fastify's default body echoing the path.
+		frameworkErrors: (error, _request, reply) => {
+			if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.code(404).send(NOT_FOUND);
+			return reply.code(error.statusCode ?? 400).send({ error: 'malformed URL' });
+		},
+		// `__proto__` and `constructor.prototype` keys are refused by the default JSON parser
+		// (secure-json-parse); repeated keys are not (the last one wins).
 		onProtoPoisoning: 'error',
 		onConstructorPoisoning: 'error',
 	});

@@ -117,6 +117,7 @@ const EnvSchema = z.object({
 	),
 	RETRY_BUDGET: duration.default(parseDuration('48h') as number),
 	RATE_LIMIT_MAX_WAIT: duration.default(parseDuration('30s') as number),
+	DELIVERY_TIMEOUT: duration.default(parseDuration('10s') as number),
 	DELIVERY: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
 	HOOK_RATE_LIMIT: z.coerce.number({ error: 'expected requests per minute' }).int().min(1).default(600),
 });
@@ -141,7 +142,13 @@ export interface Config {
 	trustProxy?: boolean | string[];
 	wooxy: { apiToken?: string; apiUrl: string };
 	logLevel: string;
-	delivery: { enabled: boolean; retrySchedule: number[]; retryBudget: number; maxRateLimitWait: number };
+	delivery: {
+		enabled: boolean;
+		retrySchedule: number[];
+		retryBudget: number;
+		maxRateLimitWait: number;
+		timeout: number;
+	};
 	/** Callbacks accepted per client address and minute on the hook routes. */
 	hookRateLimit: number;
 }
@@ -205,6 +212,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 			retrySchedule: e.RETRY_SCHEDULE.length > 0 ? e.RETRY_SCHEDULE : [5000],
 			retryBudget: e.RETRY_BUDGET,
 			maxRateLimitWait: e.RATE_LIMIT_MAX_WAIT,
+			timeout: e.DELIVERY_TIMEOUT,
 		},
 	};
 }

@@ -56,6 +56,7 @@ export async function startService(
 		send: createSender({
 			...(config.discord.token && { rest: createDeliveryRest(config).setToken(config.discord.token) }),
 			...(print && { print }),
+			timeoutMs: config.delivery.timeout,
 		}),
 		route: routeTopics(config),
 		project,
@@ -163,7 +164,7 @@ function createDeliveryRest(config: Config): REST {
 	return new REST({
 		api: config.discord.apiUrl,
 		retries: 0,
-		timeout: 10_000,
+		timeout: config.delivery.timeout,
 		rejectOnRateLimit: (info) => info.timeToReset > config.delivery.maxRateLimitWait,
 	});
 }

@@ -33,9 +33,10 @@ export class StoreConfigError extends Error {}
  * `redis://…`, `postgres://…` or `memory://`. Every collection throws on backend errors instead of
  * Keyv's default of swallowing them: a write that did not happen must not be acknowledged.
  */
-export async function openStore(url: string): Promise<Store> {
-	const scheme = url.slice(0, url.indexOf('://'));
-	const open = await adapterFactory(scheme, url);
+export async function openStore(storeUrl: string): Promise<Store> {
+	const scheme = storeUrl.slice(0, storeUrl.indexOf('://'));
+	const { url, prefix } = splitPrefix(storeUrl);
+	const open = await adapterFactory(scheme, url, prefix);
 	const collections = {} as Record<CollectionName, Keyv>;
 	for (const name of COLLECTIONS) {
 		const keyv = open(name);
@@ -47,7 +48,7 @@ export async function openStore(url: string): Promise<Store> {
 	await prepare(scheme, collections);
 	return {
 		...collections,
-		description: redactUrl(url),
+		description: redactUrl(storeUrl),
 		async ping() {
 			await collections.meta.get('ping');
 		},
@@ -59,7 +60,7 @@ export async function openStore(url: string): Promise<Store> {
 
 type OpenCollection = (name: CollectionName) => Keyv;
 
-async function adapterFactory(scheme: string, url: string): Promise<OpenCollection> {
+async function adapterFactory(scheme: string, url: string, prefix: string): Promise<OpenCollection> {
 	switch (scheme) {
 		case 'memory':
 			return (name) => new Keyv({ store: new Map(), namespace: name });
@@ -86,7 +87,7 @@ async function adapterFactory(scheme: string, url: string): Promise<OpenCollecti
 		case 'rediss': {
 			const { createKeyv } = await import('@keyv/redis');
 			return (name) =>
-				createKeyv(url, { namespace: `hookcord:${name}`, throwOnErrors: true }) as unknown as Keyv;
+				createKeyv(url, { namespace: `${prefix}:${name}`, throwOnErrors: true }) as unknown as Keyv;
 		}
 		case 'postgres':
 		case 'postgresql': {
@@ -113,6 +114,20 @@ async function prepare(scheme: string, collections: Record<CollectionName, Keyv>
 	await adapter.query('PRAGMA journal_mode = WAL');
 	// Every collection opens its own connection and creates its table; wait for all of them.
 	await Promise.all(COLLECTIONS.map((name) => collections[name].get('ping')));
+}
+
+/**
+ * `?prefix=name` on a Redis or Postgres STORE_URL keeps several hookcord deployments (or test runs) apart
+ * in one server: keys `name:outbox:…`, tables `name_outbox`. Default `hookcord`.
+ */
+function splitPrefix(storeUrl: string): { url: string; prefix: string } {
+	const match = /[?&]prefix=([A-Za-z][A-Za-z0-9_]{0,30})(?=&|$)/.exec(storeUrl);
+	if (!match) return { url: storeUrl, prefix: 'hookcord' };
+	const url = storeUrl
+		.replace(match[0], match[0].startsWith('?') ? '?' : '')
+		.replace(/\?&/, '?')
+		.replace(/\?$/, '');
+	return { url, prefix: match[1] as string };
 }
 
 export function redactUrl(url: string): string {

@@ -69,8 +69,8 @@ export function createWorker(options: WorkerOptions) {
 		now = Date.now,
 	} = options;
 	const queues = new Map<string, Queue>();
-	/** Ids delivered or dead-lettered lately, so a sweep that read the outbox just before cannot revive them. */
-	const finished = new Set<string>();
+	/** When ids were delivered or dead-lettered lately, so a sweep that read the outbox before cannot revive them. */
+	const finished = new Map<string, number>();
 	let sweeper: NodeJS.Timeout | undefined;
 	let started = false;
 	const running = new Set<Promise<void>>();
@@ -90,9 +90,10 @@ export function createWorker(options: WorkerOptions) {
 	}
 
 	function finish(ids: Iterable<string>): void {
-		for (const id of ids) finished.add(id);
-		// A Set iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
-		for (const id of finished) {
+		const at = Date.now();
+		for (const id of ids) finished.set(id, at);
+		// A Map iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
+		for (const id of finished.keys()) {
 			if (finished.size <= 10_000) break;
 			finished.delete(id);
 		}
@@ -100,7 +101,7 @@ export function createWorker(options: WorkerOptions) {
 
 	function enqueue(entry: OutboxEntry): void {
 		// A worker never started (DELIVERY=off) leaves entries in the outbox for the delivering instance.
-		if (!started || finished.has(entry.event.id)) return;
+		if (!started) return;
 		const destination = route(topicOf(entry.event));
 		if (!destination) {
 			// Muted topic (`off`): the event is in the account history already; nothing to send.
@@ -276,8 +277,13 @@ export function createWorker(options: WorkerOptions) {
 	}
 
 	async function sweep(): Promise<void> {
+		const began = Date.now();
 		try {
-			for (const entry of await outbox.pending()) enqueue(entry);
+			for (const entry of await outbox.pending()) {
+				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
+				if ((finished.get(entry.event.id) ?? Number.NEGATIVE_INFINITY) >= began) continue;
+				enqueue(entry);
+			}
 		} catch (error) {
 			log.warn({ err: error }, 'could not re-read the outbox');
 		}

@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import { parseConfig } from '../src/config.js';
+import { routeTopics } from '../src/delivery/destinations.js';
+import { DeliveryError } from '../src/delivery/errors.js';
+import { createOutbox } from '../src/delivery/outbox.js';
+import type { OutgoingMessage } from '../src/delivery/senders.js';
+import { createWorker } from '../src/delivery/worker.js';
+import type { ParsedEvent } from '../src/events/event.js';
+import { createIngest } from '../src/state/ingest.js';
+import { KeyedLock } from '../src/state/keyed-lock.js';
+import type { AccountState } from '../src/state/project.js';
+import { createProjector } from '../src/state/projector.js';
+import type { Store } from '../src/state/store.js';
+import { silent } from './helpers.js';
+import { STORE_KINDS, storeFor } from './stores.js';
+
+/**
+ * The outbox, ingest and worker on every store: duplicates collapse (also concurrent ones), a restart
+ * resumes the backlog and the message that was in flight, the retry budget ends in the dead letter and a
+ * replay brings it back. A failure here means an alert lost or doubled.
+ */
+
+const config = parseConfig({
+	STORE_URL: 'memory://',
+	ALERTS_CHANNEL: '100000000000000001',
+	DISCORD_TOKEN: 'x',
+});
+type Script = (message: OutgoingMessage) => void | Promise<void>;
+
+/** One process's worth of hookcord on `store`: ingest + worker whose Discord sends run `script`. */
+function harness(store: Store, script: Script = () => {}, options: { retryBudget?: number } = {}) {
+	const sent: OutgoingMessage[] = [];
+	const lock = new KeyedLock();
+	const project = createProjector(store, lock);
+	const outbox = createOutbox(store);
+	const worker = createWorker({
+		outbox,
+		send: async (_destination, message) => {
+			await script(message);
+			sent.push(message);
+		},
+		route: routeTopics(config),
+		project,
+		log: silent,
+		retrySchedule: [5, 10],
+		retryBudget: options.retryBudget ?? 60_000,
+		sweepMs: 50,
+	});
+	const ingest = createIngest({
+		outbox,
+		project,
+		seen: store.seen,
+		lock,
+		log: silent,
+		notify: worker.enqueue,
+	});
+	const ids = () =>
+		sent.flatMap((message) =>
+			message.embeds.map((embed) => /event (\w+)/.exec(embed.footer?.text ?? '')?.[1]),
+		);
+	return { sent, ids, outbox, worker, ingest };
+}
+
+const activated = (username: string): ParsedEvent => ({
+	provider: 'mofh',
+	kind: 'account.activated',
+	username,
+});
+const wooxyRead = (id: string): ParsedEvent => ({
+	provider: 'wooxy',
+	kind: 'email.event',
+	event: 'read',
+	email: 'a@example.com',
+	messageId: id,
+	occurredAt: 1_767_225_600_000,
+	headers: {},
+});
+
+async function open(kind: (typeof STORE_KINDS)[number], t: TestContext) {
+	return storeFor(kind, t);
+}
+
+for (const kind of STORE_KINDS) {
+	describe(`reliability on ${kind}`, () => {
+		it('collapses 15 Wooxy retries and 20 concurrent identical callbacks into one alert each', async (t) => {
+			const store = await open(kind, t);
+			if (!store) return;
+			const { ingest, worker, ids } = harness(store);
+			await worker.start();
+			t.after(() => worker.stop());
+			const retries = [];
+			for (let i = 0; i < 15; i++) retries.push(await ingest(wooxyRead('m-1')));
+			const concurrent = await Promise.all(Array.from({ length: 20 }, () => ingest(activated('host_dup'))));
+			assert.equal(new Set(retries.map((r) => r.id)).size, 1);
+			assert.equal(retries.filter((r) => !r.duplicate).length, 1);
+			assert.equal(new Set(concurrent.map((r) => r.id)).size, 1, 'concurrent copies share one event');
+			assert.equal(concurrent.filter((r) => !r.duplicate).length, 1);
+			await worker.idle();
+			assert.deepEqual(ids().sort(), [retries[0]?.id, concurrent[0]?.id].sort());
+			const account = (await store.accounts.get('host_dup')) as AccountState;
+			assert.equal(account.history.length, 1, 'state saw the callback once');
+		});
+
+		it('resumes the backlog and re-sends the in-flight message with its nonce after a crash', async (t) => {
+			const store = await open(kind, t);
+			if (!store) return;
+			let outage = true;
+			const first = harness(store, () => {
+				if (outage) throw new DeliveryError('retry', 'Discord 503');
+			});
+			await first.worker.start();
+			const accepted = [];
+			for (let i = 0; i < 12; i++) accepted.push((await first.ingest(activated(`host_bk${i}`))).id);
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			await first.worker.stop(); // the "crash": nothing more happens in this process
+			const inFlight = await first.outbox.getBatch('channel:100000000000000001');
+			assert.ok(inFlight, 'the message being sent was recorded before sending');
+
+			outage = false;
+			const second = harness(store);
+			assert.equal(await second.worker.start(), 12, 'every accepted alert is still pending');
+			t.after(() => second.worker.stop());
+			await second.worker.idle();
+			assert.deepEqual(second.ids().sort(), [...accepted].sort(), 'each alert once');
+			assert.equal(second.sent[0]?.nonce, inFlight.nonce, 'the in-flight message goes first, same nonce');
+			assert.deepEqual(second.sent[0]?.embeds.length, inFlight.ids.length);
+			assert.equal((await second.outbox.pending()).length, 0);
+		});
+
+		it('moves an alert to the failed deliveries after the retry budget, and a replay delivers it once', async (t) => {
+			const store = await open(kind, t);
+			if (!store) return;
+			let broken = true;
+			const { ingest, worker, outbox, ids } = harness(
+				store,
+				() => {
+					if (broken) throw new DeliveryError('retry', 'Discord 500');
+				},
+				{ retryBudget: 40 },
+			);
+			await worker.start();
+			t.after(() => worker.stop());
+			const { id } = await ingest(activated('host_dead'));
+			const deadline = Date.now() + 5000;
+			while ((await outbox.listFailed()).length === 0) {
+				assert.ok(Date.now() < deadline, 'the alert reached the dead letter in time');
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+			const [failed] = await outbox.listFailed();
+			assert.equal(failed?.event.id, id);
+			assert.match(failed?.lastError ?? '', /retry budget spent: Discord 500/);
+			assert.equal((await outbox.pending()).length, 0);
+			assert.deepEqual(ids(), []);
+
+			broken = false;
+			const replayed = await outbox.replay([id]);
+			assert.equal(replayed.length, 1);
+			for (const entry of replayed) worker.enqueue(entry);
+			await worker.idle();
+			assert.deepEqual(ids(), [id]);
+			assert.deepEqual(await outbox.listFailed(), []);
+		});
+
+		it('a sweep picks up entries another process put in the outbox, and never revives delivered ones', async (t) => {
+			const store = await open(kind, t);
+			if (!store) return;
+			const receiver = harness(store); // never started: like DELIVERY=off
+			const deliverer = harness(store);
+			await deliverer.worker.start();
+			t.after(() => deliverer.worker.stop());
+			const accepted = [];
+			for (let i = 0; i < 5; i++) accepted.push((await receiver.ingest(activated(`host_sw${i}`))).id);
+			assert.deepEqual(receiver.sent, []);
+			const deadline = Date.now() + 5000;
+			while (deliverer.ids().length < 5) {
+				assert.ok(Date.now() < deadline, 'the sweep delivered the receiver-only entries');
+				await new Promise((resolve) => setTimeout(resolve, 10));
+			}
+			await new Promise((resolve) => setTimeout(resolve, 150)); // three more sweeps
+			assert.deepEqual(deliverer.ids().sort(), accepted.sort());
+		});
+	});
+}

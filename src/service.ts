@@ -14,7 +14,7 @@ import { AccountIndex } from './state/account-index.js';
 import { createIngest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
 import { createProjector } from './state/projector.js';
-import { openStore, type Store } from './state/store.js';
+import { openStore, pruneExpired, type Store } from './state/store.js';
 
 export interface Service {
 	app: FastifyInstance;
@@ -131,6 +131,13 @@ export async function startService(
 		}),
 	});
 
+	// Fingerprints of past callbacks expire after the providers' retry windows; SQL stores need a sweep.
+	const pruning = setInterval(
+		() => void pruneExpired(store.seen).catch((error) => logger.warn({ err: error }, 'could not prune expired fingerprints')),
+		3_600_000,
+	);
+	pruning.unref();
+
 	if (config.delivery.enabled) await worker.start();
 	else
 		logger.info('DELIVERY=off: this instance only receives; another instance delivers from the shared store');
@@ -146,6 +153,7 @@ export async function startService(
 		address,
 		callbackUrls,
 		async close() {
+			clearInterval(pruning);
 			await app.close();
 			await Promise.allSettled([...inFlight]);
 			await gateway?.close();

@@ -11,7 +11,7 @@ import { createIngest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import type { AccountState } from '../src/state/project.js';
 import { createProjector } from '../src/state/projector.js';
-import type { Store } from '../src/state/store.js';
+import { pruneExpired, type Store } from '../src/state/store.js';
 import { silent } from './helpers.js';
 import { STORE_KINDS, storeFor } from './stores.js';
 
@@ -160,6 +160,19 @@ for (const kind of STORE_KINDS) {
 			await worker.idle();
 			assert.deepEqual(ids(), [id]);
 			assert.deepEqual(await outbox.listFailed(), []);
+		});
+
+		it('prunes expired callback fingerprints', async (t) => {
+			const store = await open(kind, t);
+			if (!store) return;
+			await store.seen.set('old', 'a', 5);
+			await store.seen.set('fresh', 'b', 60_000);
+			await new Promise((resolve) => setTimeout(resolve, 30));
+			assert.equal(await pruneExpired(store.seen), 1);
+			if (kind === 'sqlite') {
+				const rows = (await (store.seen.store as { query(sql: string): Promise<{ n: number }[]> }).query('SELECT count(*) AS n FROM seen'))[0];
+				assert.equal(rows?.n, 1, 'the expired row is gone from the table');
+			}
 		});
 
 		it('a sweep picks up entries another process put in the outbox, and never revives delivered ones', async (t) => {

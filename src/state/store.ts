@@ -107,6 +107,17 @@ async function adapterFactory(scheme: string, url: string, prefix: string): Prom
 	}
 }
 
+/**
+ * SQLite and Postgres keep expired rows until they are read (Keyv checks expiry on read; only Redis
+ * expires natively). Walking a collection reads every row, and Keyv deletes the expired ones it meets.
+ */
+export async function pruneExpired(collection: Keyv): Promise<number> {
+	let kept = 0;
+	if (!collection.iterator) return kept;
+	for await (const _ of collection.iterator(undefined)) kept++;
+	return kept;
+}
+
 /** SQLite: WAL lets the delivery worker read while a callback is being written; run it once per file. */
 async function prepare(scheme: string, collections: Record<CollectionName, Keyv>): Promise<void> {
 	if (scheme !== 'sqlite') return;

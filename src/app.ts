@@ -1,5 +1,10 @@
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+	type FastifyBaseLogger,
+	type FastifyError,
+	type FastifyInstance,
+	type FastifyReply,
+} from 'fastify';
 import type { Config } from './config.js';
 import type { WorkerStatus } from './delivery/worker.js';
 import { type InteractionsOptions, interactionsRoutes } from './discord/interactions-route.js';
@@ -41,10 +46,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		return503OnClosing: true,
 		// The only path parameter is the hook secret (up to 128 characters); Fastify's default of 100 would
 		// answer 414 to a valid long secret.
-		maxParamLength: 128,
+		routerOptions: { maxParamLength: 128 },
 		// A path segment longer than any secret answers like an unknown path; an undecodable one (`%ZZ`)
 		// gets the usual `{error}` 400 instead of Fastify's default body echoing the path.
-		frameworkErrors: (error, _request, reply) => {
+		frameworkErrors: (error, _request, reply: FastifyReply) => {
 			if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return reply.code(404).send(NOT_FOUND);
 			return reply.code(error.statusCode ?? 400).send({ error: 'malformed URL' });
 		},

@@ -133,7 +133,10 @@ export async function startService(
 
 	// Fingerprints of past callbacks expire after the providers' retry windows; SQL stores need a sweep.
 	const pruning = setInterval(
-		() => void pruneExpired(store.seen).catch((error) => logger.warn({ err: error }, 'could not prune expired fingerprints')),
+		() =>
+			void pruneExpired(store.seen).catch((error) =>
+				logger.warn({ err: error }, 'could not prune expired fingerprints'),
+			),
 		3_600_000,
 	);
 	pruning.unref();

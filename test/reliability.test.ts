@@ -13,7 +13,7 @@ import type { AccountState } from '../src/state/project.js';
 import { createProjector } from '../src/state/projector.js';
 import { pruneExpired, type Store } from '../src/state/store.js';
 import { silent } from './helpers.js';
-import { STORE_KINDS, storeFor } from './stores.js';
+import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
 /**
  * The outbox, ingest and worker on every store: duplicates collapse (also concurrent ones), a restart
@@ -77,18 +77,22 @@ const wooxyRead = (id: string): ParsedEvent => ({
 	headers: {},
 });
 
+/** The test's store and its `defer`: cleanups run in reverse, so workers stop before the store closes. */
 async function open(kind: (typeof STORE_KINDS)[number], t: TestContext) {
-	return storeFor(kind, t);
+	const defer = deferrer(t);
+	const store = await storeFor(kind, t, defer);
+	return store && { store, defer };
 }
 
 for (const kind of STORE_KINDS) {
 	describe(`reliability on ${kind}`, () => {
 		it('collapses 15 Wooxy retries and 20 concurrent identical callbacks into one alert each', async (t) => {
-			const store = await open(kind, t);
-			if (!store) return;
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
 			const { ingest, worker, ids } = harness(store);
 			await worker.start();
-			t.after(() => worker.stop());
+			defer(() => worker.stop());
 			const retries = [];
 			for (let i = 0; i < 15; i++) retries.push(await ingest(wooxyRead('m-1')));
 			const concurrent = await Promise.all(Array.from({ length: 20 }, () => ingest(activated('host_dup'))));
@@ -103,8 +107,9 @@ for (const kind of STORE_KINDS) {
 		});
 
 		it('resumes the backlog and re-sends the in-flight message with its nonce after a crash', async (t) => {
-			const store = await open(kind, t);
-			if (!store) return;
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
 			let outage = true;
 			const first = harness(store, () => {
 				if (outage) throw new DeliveryError('retry', 'Discord 503');
@@ -120,7 +125,7 @@ for (const kind of STORE_KINDS) {
 			outage = false;
 			const second = harness(store);
 			assert.equal(await second.worker.start(), 12, 'every accepted alert is still pending');
-			t.after(() => second.worker.stop());
+			defer(() => second.worker.stop());
 			await second.worker.idle();
 			assert.deepEqual(second.ids().sort(), [...accepted].sort(), 'each alert once');
 			assert.equal(second.sent[0]?.nonce, inFlight.nonce, 'the in-flight message goes first, same nonce');
@@ -129,8 +134,9 @@ for (const kind of STORE_KINDS) {
 		});
 
 		it('moves an alert to the failed deliveries after the retry budget, and a replay delivers it once', async (t) => {
-			const store = await open(kind, t);
-			if (!store) return;
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
 			let broken = true;
 			const { ingest, worker, outbox, ids } = harness(
 				store,
@@ -140,10 +146,11 @@ for (const kind of STORE_KINDS) {
 				{ retryBudget: 40 },
 			);
 			await worker.start();
-			t.after(() => worker.stop());
+			defer(() => worker.stop());
 			const { id } = await ingest(activated('host_dead'));
 			const deadline = Date.now() + 5000;
-			while ((await outbox.listFailed()).length === 0) {
+			// fail() writes the dead letter, then removes the outbox entry: wait for both.
+			while ((await outbox.listFailed()).length === 0 || (await outbox.pending()).length > 0) {
 				assert.ok(Date.now() < deadline, 'the alert reached the dead letter in time');
 				await new Promise((resolve) => setTimeout(resolve, 10));
 			}
@@ -162,26 +169,62 @@ for (const kind of STORE_KINDS) {
 			assert.deepEqual(await outbox.listFailed(), []);
 		});
 
+		it('a replay gets a fresh retry budget, even for an alert older than the budget', async (t) => {
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
+			let failures = 1;
+			const { ingest, worker, outbox, ids } = harness(
+				store,
+				() => {
+					if (failures-- > 0) throw new DeliveryError('retry', 'Discord 500');
+				},
+				{ retryBudget: 200 },
+			);
+			const { id } = await ingest(activated('host_old'));
+			// Aged past the budget while failed, then replayed: one more failure must not dead-letter it.
+			const [entry] = await outbox.pending();
+			assert.ok(entry);
+			await outbox.fail(
+				{ ...entry, event: { ...entry.event, receivedAt: Date.now() - 10_000 } },
+				'channel:100000000000000001',
+				Date.now(),
+			);
+			const replayed = await outbox.replay([id]);
+			await worker.start();
+			defer(() => worker.stop());
+			for (const again of replayed) worker.enqueue(again);
+			await worker.idle();
+			assert.deepEqual(ids(), [id]);
+			assert.deepEqual(await outbox.listFailed(), []);
+		});
+
 		it('prunes expired callback fingerprints', async (t) => {
-			const store = await open(kind, t);
-			if (!store) return;
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
 			await store.seen.set('old', 'a', 5);
 			await store.seen.set('fresh', 'b', 60_000);
 			await new Promise((resolve) => setTimeout(resolve, 30));
 			assert.equal(await pruneExpired(store.seen), 1);
 			if (kind === 'sqlite') {
-				const rows = (await (store.seen.store as { query(sql: string): Promise<{ n: number }[]> }).query('SELECT count(*) AS n FROM seen'))[0];
+				const rows = (
+					await (store.seen.store as { query(sql: string): Promise<{ n: number }[]> }).query(
+						'SELECT count(*) AS n FROM seen',
+					)
+				)[0];
 				assert.equal(rows?.n, 1, 'the expired row is gone from the table');
 			}
 		});
 
 		it('a sweep picks up entries another process put in the outbox, and never revives delivered ones', async (t) => {
-			const store = await open(kind, t);
-			if (!store) return;
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
 			const receiver = harness(store); // never started: like DELIVERY=off
 			const deliverer = harness(store);
 			await deliverer.worker.start();
-			t.after(() => deliverer.worker.stop());
+			defer(() => deliverer.worker.stop());
 			const accepted = [];
 			for (let i = 0; i < 5; i++) accepted.push((await receiver.ingest(activated(`host_sw${i}`))).id);
 			assert.deepEqual(receiver.sent, []);

@@ -8,6 +8,8 @@ export interface OutboxEntry {
 	/** Epoch ms before which the worker leaves the entry alone (backoff). */
 	notBefore: number;
 	lastError?: string;
+	/** Epoch ms the retry budget counts from when not the event's receipt: the last replay. */
+	budgetFrom?: number;
 }
 
 /** A message being sent: kept until Discord confirms it so a retry re-sends the same nonce and events. */
@@ -73,7 +75,7 @@ export function createOutbox(store: Store) {
 			for (const id of ids) {
 				const failed = (await store.failed.get(id)) as FailedEntry | undefined;
 				if (!failed) continue;
-				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0 };
+				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0, budgetFrom: Date.now() };
 				await store.outbox.set(id, entry);
 				await store.failed.delete(id);
 				replayed.push(entry);

@@ -76,6 +76,8 @@ export function createWorker(options: WorkerOptions) {
 	const running = new Set<Promise<void>>();
 	let halted: string | undefined;
 	let stopping = false;
+	/** Set while start() queues the backlog: nothing is sent until every pending entry is queued. */
+	let resuming = false;
 	let timer: NodeJS.Timeout | undefined;
 	let delivered = 0;
 	let deadLettered = 0;
@@ -120,7 +122,7 @@ export function createWorker(options: WorkerOptions) {
 	}
 
 	function drain(queue: Queue): void {
-		if (queue.busy || stopping) return;
+		if (queue.busy || stopping || resuming) return;
 		queue.busy = true;
 		const run = pump(queue)
 			.catch((error) => log.error({ err: error, destination: queue.destination.key }, 'delivery loop failed'))
@@ -238,7 +240,9 @@ export function createWorker(options: WorkerOptions) {
 				}
 				return deadLetter(queue, entries, failure.message);
 			case 'retry': {
-				const expired = entries.filter((entry) => now() - entry.event.receivedAt >= retryBudget);
+				const expired = entries.filter(
+					(entry) => now() - (entry.budgetFrom ?? entry.event.receivedAt) >= retryBudget,
+				);
 				if (expired.length > 0) await deadLetter(queue, expired, `retry budget spent: ${failure.message}`);
 				const live = entries.filter((entry) => !expired.includes(entry));
 				for (const entry of live) {
@@ -322,14 +326,23 @@ export function createWorker(options: WorkerOptions) {
 					log.error({ err: error, eventId: entry.event.id }, 'state projection failed'),
 				);
 			}
-			for (const entry of entries) {
-				const destination = route(topicOf(entry.event));
-				if (destination && !queues.has(destination.key)) {
-					const batch = await outbox.getBatch(destination.key);
-					if (batch) queueFor(destination).batch = batch;
+			// Queue the whole backlog before sending anything: draining on the first entry would re-send the
+			// batch in flight at the last stop with that entry alone (same nonce, so Discord answers with the
+			// message it has) and then the batch's other events again, in a new message.
+			resuming = true;
+			try {
+				for (const entry of entries) {
+					const destination = route(topicOf(entry.event));
+					if (destination && !queues.has(destination.key)) {
+						const batch = await outbox.getBatch(destination.key);
+						if (batch) queueFor(destination).batch = batch;
+					}
+					enqueue(entry);
 				}
-				enqueue(entry);
+			} finally {
+				resuming = false;
 			}
+			for (const queue of queues.values()) drain(queue);
 			if (entries.length > 0) log.info(`resuming ${entries.length} undelivered alert(s)`);
 			sweeper = setInterval(() => void sweep(), sweepMs);
 			sweeper.unref();

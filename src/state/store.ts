@@ -71,7 +71,10 @@ async function adapterFactory(scheme: string, url: string, prefix: string): Prom
 				throw new StoreConfigError(
 					'STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/hookcord.sqlite',
 				);
-			if (path !== ':memory:') mkdirSync(dirname(resolve(path)), { recursive: true });
+			if (path !== ':memory:') {
+				mkdirSync(dirname(resolve(path)), { recursive: true });
+				await enableWal(path);
+			}
 			return (name) =>
 				new Keyv({
 					store: new KeyvSqlite({
@@ -96,7 +99,7 @@ async function adapterFactory(scheme: string, url: string, prefix: string): Prom
 				new Keyv({
 					store: new KeyvPostgres({
 						uri: url,
-						table: `hookcord_${name}`,
+						table: `${prefix}_${name}`,
 						iterationLimit: 500,
 					}) as KeyvStoreAdapter,
 					namespace: name,
@@ -119,6 +122,23 @@ export async function pruneExpired(collection: Keyv): Promise<number> {
 }
 
 /**
+ * Switches the file to WAL (a persistent setting) on a connection of its own, before the collections open
+ * theirs: changing the journal mode needs the file to itself, and a collection whose table creation met
+ * that change would fail with SQLITE_BUSY for good. WAL lets the delivery worker read while a callback
+ * is being written.
+ */
+async function enableWal(path: string): Promise<void> {
+	const { default: sqlite3 } = await import('sqlite3');
+	await new Promise<void>((resolve, reject) => {
+		const db = new sqlite3.Database(path, (error) => {
+			if (error) return reject(error);
+			db.configure('busyTimeout', 10_000);
+			db.exec('PRAGMA journal_mode = WAL', (failed) => db.close(() => (failed ? reject(failed) : resolve())));
+		});
+	});
+}
+
+/**
  * `sqlite://path?synchronous=full` makes every commit wait for the disk (fsync). The default, `normal`,
  * is WAL's usual setting: a stored callback survives a crash or kill of the process; only a power loss
  * or kernel crash can roll back the last moments (sqlite.org/pragma.html#pragma_synchronous). It answers
@@ -131,7 +151,7 @@ function sqliteSynchronous(storeUrl: string): 'FULL' | 'NORMAL' {
 	return match?.[1]?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL';
 }
 
-/** SQLite: WAL lets the delivery worker read while a callback is being written; run it once per file. */
+/** SQLite: the durability setting is per connection. */
 async function prepare(
 	scheme: string,
 	collections: Record<CollectionName, Keyv>,
@@ -140,7 +160,6 @@ async function prepare(
 	if (scheme !== 'sqlite') return;
 	const query = (name: CollectionName, sql: string) =>
 		(collections[name].store as { query(sql: string): Promise<unknown> }).query(sql);
-	await query('meta', 'PRAGMA journal_mode = WAL');
 	// Every collection opens its own connection and creates its table; wait for all of them.
 	await Promise.all(COLLECTIONS.map((name) => query(name, `PRAGMA synchronous = ${synchronous}`)));
 }

@@ -3,16 +3,8 @@ import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'node:test';
 import type { APIInteraction } from 'discord-api-types/v10';
 import type { InjectOptions } from 'fastify';
-import { buildApp } from '../src/app.js';
-import { routeTopics } from '../src/delivery/destinations.js';
-import { createOutbox } from '../src/delivery/outbox.js';
-import { createWorker } from '../src/delivery/worker.js';
 import type { Event } from '../src/events/event.js';
-import { createIngest } from '../src/state/ingest.js';
-import { KeyedLock } from '../src/state/keyed-lock.js';
-import { createProjector } from '../src/state/projector.js';
-import { openStore } from '../src/state/store.js';
-import { SECRET, type Sent, silent, testConfig } from './helpers.js';
+import { buildTestApp, SECRET } from './helpers.js';
 
 /**
  * A generated bad-input suite: thousands of malformed and hostile requests to the three receivers and to
@@ -969,53 +961,15 @@ function badInteraction(n: number): Case {
 
 /** The app with every route, the real store, ingest and worker, and `POST /interactions` enabled. */
 async function buildHarness(secret = SECRET) {
-	const config = testConfig({
+	const env = {
 		HOOK_SECRET: secret,
 		DISCORD_PUBLIC_KEY: keys.publicHex,
 		WOOXY_ALLOWED_IPS: '127.0.0.1',
 		// Thousands of requests from one address: far above any per-address rate limit.
 		HOOK_RATE_LIMIT: '1000000',
-	});
-	const store = await openStore(config.storeUrl);
-	const sent: Sent[] = [];
-	const lock = new KeyedLock();
-	const project = createProjector(store, lock);
-	const outbox = createOutbox(store);
-	/** Every event written to the outbox, in order: a request's events are the ones added while it ran. */
-	const stored: Event[] = [];
-	const add = outbox.add;
-	outbox.add = async (event) => {
-		const entry = await add(event);
-		stored.push(event);
-		return entry;
 	};
-	const worker = createWorker({
-		outbox,
-		send: async (destination, message) => {
-			sent.push({ destination, message });
-		},
-		route: routeTopics(config),
-		project,
-		log: silent,
-		retrySchedule: config.delivery.retrySchedule,
-		retryBudget: config.delivery.retryBudget,
-	});
-	const ingest = createIngest({
-		outbox,
-		project,
-		seen: store.seen,
-		lock,
-		log: silent,
-		notify: worker.enqueue,
-	});
 	const dispatched: APIInteraction[] = [];
-	const app = await buildApp({
-		config,
-		store,
-		ingest,
-		hookSecret: secret,
-		delivery: worker,
-		logger: silent,
+	const { app, store, worker, sent, outbox } = await buildTestApp(env, {
 		interactions: {
 			publicKey: keys.publicHex,
 			dispatch: async (incoming, sendInitial) => {
@@ -1025,8 +979,14 @@ async function buildHarness(secret = SECRET) {
 			track: () => {},
 		},
 	});
-	await worker.start();
-	app.addHook('onClose', () => worker.stop());
+	/** Every event written to the outbox, in order: a request's events are the ones added while it ran. */
+	const stored: Event[] = [];
+	const add = outbox.add;
+	outbox.add = async (event) => {
+		const entry = await add(event);
+		stored.push(event);
+		return entry;
+	};
 	return { app, store, worker, sent, stored, dispatched };
 }
 

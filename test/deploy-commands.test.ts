@@ -51,12 +51,11 @@ describe('npm run commands:deploy', () => {
 		);
 		assert.equal(code, 0, out);
 		const [registration] = discord.commandRegistrations;
-		assert.equal(registration?.guildId, discord.guildId);
-		const names = (registration?.body as { name: string; default_member_permissions: string }[])
-			.map((c) => c.name)
-			.sort();
-		assert.deepEqual(names, ['account', 'alerts', 'cert', 'wooxy']);
-		for (const command of registration?.body as { default_member_permissions: string }[]) {
+		assert.ok(registration, 'one bulk registration');
+		assert.equal(registration.guildId, discord.guildId);
+		const commands = registration.body as { name: string; default_member_permissions: string }[];
+		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'wooxy']);
+		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}
 		assert.match(out, /Registered 4 command\(s\) for guild/);

@@ -7,6 +7,7 @@ import { routeTopics } from '../src/delivery/destinations.js';
 import { createOutbox } from '../src/delivery/outbox.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
 import { createWorker } from '../src/delivery/worker.js';
+import type { InteractionsOptions } from '../src/discord/interactions-route.js';
 import { createIngest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import { createProjector } from '../src/state/projector.js';
@@ -33,17 +34,20 @@ export interface Sent {
 	message: OutgoingMessage;
 }
 
+export interface TestAppOptions {
+	store?: Store;
+	logger?: FastifyBaseLogger;
+	/** Enables `POST /interactions` (DISCORD_PUBLIC_KEY must be in `env` to match). */
+	interactions?: InteractionsOptions;
+}
+
 /**
  * The receiver with its real store, ingest and worker, sending into an array: for route tests through
- * `inject()` without a network.
+ * `inject()` without a network. The returned `outbox` is the one ingest and the worker use.
  */
-export async function buildTestApp(
-	env: Record<string, string> = {},
-	store?: Store,
-	logger: FastifyBaseLogger = silent,
-) {
+export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
 	const config = testConfig(env);
-	const theStore = store ?? (await openStore(config.storeUrl));
+	const theStore = options.store ?? (await openStore(config.storeUrl));
 	const sent: Sent[] = [];
 	const lock = new KeyedLock();
 	const project = createProjector(theStore, lock);
@@ -71,9 +75,10 @@ export async function buildTestApp(
 		config,
 		store: theStore,
 		ingest,
-		hookSecret: SECRET,
+		hookSecret: config.hookSecret ?? SECRET,
 		delivery: worker,
-		logger,
+		logger: options.logger ?? silent,
+		...(options.interactions && { interactions: options.interactions }),
 	});
 	await worker.start();
 	app.addHook('onClose', () => worker.stop());

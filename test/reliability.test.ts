@@ -202,7 +202,7 @@ for (const kind of STORE_KINDS) {
 		it('prunes expired callback fingerprints', async (t) => {
 			const opened = await open(kind, t);
 			if (!opened) return;
-			const { store, defer } = opened;
+			const { store } = opened;
 			await store.seen.set('old', 'a', 5);
 			await store.seen.set('fresh', 'b', 60_000);
 			await new Promise((resolve) => setTimeout(resolve, 30));

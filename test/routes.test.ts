@@ -198,7 +198,7 @@ describe('POST /hooks/mofh/:secret', () => {
 		store.outbox.set = async () => {
 			throw new Error('disk full');
 		};
-		const { app } = await buildTestApp({}, store);
+		const { app } = await buildTestApp({}, { store });
 		t.after(() => app.close());
 		const res = await app.inject({
 			method: 'POST',
@@ -322,7 +322,7 @@ describe('health', () => {
 
 	it('/readyz fails when the store is down', async (t) => {
 		const store = await openStore('memory://');
-		const { app } = await buildTestApp({}, store);
+		const { app } = await buildTestApp({}, { store });
 		t.after(() => app.close());
 		store.meta.get = async () => {
 			throw new Error('connection refused');
@@ -380,7 +380,7 @@ describe('ingress hardening', () => {
 		const lines: string[] = [];
 		const logger = createLogger('trace', { write: (line: string) => lines.push(line) });
 		const store = await openStore('memory://');
-		const { app } = await buildTestApp({}, store, logger);
+		const { app } = await buildTestApp({}, { store, logger });
 		t.after(() => app.close());
 		await app.inject({
 			method: 'POST',

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../src/app.js';
@@ -8,6 +9,8 @@ import { createOutbox } from '../src/delivery/outbox.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
 import { createWorker } from '../src/delivery/worker.js';
 import type { InteractionsOptions } from '../src/discord/interactions-route.js';
+import type { ParsedEvent } from '../src/events/event.js';
+import { PayloadError } from '../src/providers/fields.js';
 import { createIngest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import { createProjector } from '../src/state/projector.js';
@@ -102,4 +105,22 @@ export function multipart(
 		body: `${parts.join('')}--${boundary}--\r\n`,
 		contentType: `multipart/form-data; boundary=${boundary}`,
 	};
+}
+
+/** Narrows a parsed event to one kind, failing the test when it is another. */
+export function expectKind<K extends ParsedEvent['kind']>(
+	event: ParsedEvent,
+	kind: K,
+): ParsedEvent & { kind: K } {
+	assert.equal(event.kind, kind, `expected ${kind}, got ${JSON.stringify(event)}`);
+	return event as ParsedEvent & { kind: K };
+}
+
+/** Asserts `run` throws a PayloadError whose message matches `message`. */
+export function throwsPayload(run: () => unknown, message: RegExp): void {
+	assert.throws(run, (error: unknown) => {
+		assert.ok(error instanceof PayloadError, `expected PayloadError, got ${String(error)}`);
+		assert.match(error.message, message);
+		return true;
+	});
 }

@@ -2,30 +2,17 @@
  * MOFH callback parsing: every documented status (shared/providers/000), the real-world quirks of
  * NOTES.md A.1, ticket callbacks, malformed input, and the form-field helpers underneath.
  */
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ParsedEvent, SuspensionReason } from '../src/events/event.js';
+import type { SuspensionReason } from '../src/events/event.js';
 import { type Fields, flattenFields, MAX_FIELD_LENGTH, PayloadError } from '../src/providers/fields.js';
 import { htmlToText, parseMofh } from '../src/providers/mofh/parse.js';
 import { estimatedDeletion, parseSuspensionReason } from '../src/providers/mofh/suspension.js';
+import { expectKind, throwsPayload } from './helpers.js';
 
 const USER = 'hname_12345678';
 const DAY = 86_400_000;
-
-/** Narrows a parsed event to one kind, failing the test when it is another. */
-function expectKind<K extends ParsedEvent['kind']>(event: ParsedEvent, kind: K): ParsedEvent & { kind: K } {
-	assert.equal(event.kind, kind, `expected ${kind}, got ${JSON.stringify(event)}`);
-	return event as ParsedEvent & { kind: K };
-}
-
-/** Asserts `run` throws a PayloadError whose message matches `message`. */
-function throwsPayload(run: () => unknown, message: RegExp): void {
-	assert.throws(run, (error: unknown) => {
-		assert.ok(error instanceof PayloadError, `expected PayloadError, got ${String(error)}`);
-		assert.match(error.message, message);
-		return true;
-	});
-}
 
 function suspend(comments: string | undefined): SuspensionReason {
 	const fields: Fields = { username: USER, status: 'SUSPENDED' };

@@ -2,25 +2,14 @@
  * Xolphin webhook parameters (shared/providers/001, NOTES.md B.1) and Wooxy webhook bodies
  * (shared/providers/002, NOTES.md C.1).
  */
+
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type ParsedEvent, XOLPHIN_STATES } from '../src/events/event.js';
-import { type Fields, PayloadError } from '../src/providers/fields.js';
+import { XOLPHIN_STATES } from '../src/events/event.js';
+import type { Fields } from '../src/providers/fields.js';
 import { parseWooxy, WOOXY_EVENTS } from '../src/providers/wooxy/parse.js';
 import { parseXolphin } from '../src/providers/xolphin/parse.js';
-
-function expectKind<K extends ParsedEvent['kind']>(event: ParsedEvent, kind: K): ParsedEvent & { kind: K } {
-	assert.equal(event.kind, kind, `expected ${kind}, got ${JSON.stringify(event)}`);
-	return event as ParsedEvent & { kind: K };
-}
-
-function throwsPayload(run: () => unknown, message: RegExp): void {
-	assert.throws(run, (error: unknown) => {
-		assert.ok(error instanceof PayloadError, `expected PayloadError, got ${String(error)}`);
-		assert.match(error.message, message);
-		return true;
-	});
-}
+import { expectKind, throwsPayload } from './helpers.js';
 
 describe('parseXolphin: Status', () => {
 	test('Issued → cert.issued', () => {

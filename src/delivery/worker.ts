@@ -1,6 +1,6 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { FastifyBaseLogger } from 'fastify';
-import { firstMessageSize } from '../discord/limits.js';
+import { firstMessageSize, LIMITS } from '../discord/limits.js';
 import { renderEvent } from '../discord/render.js';
 import { type Topic, topicOf } from '../events/event.js';
 import { digest } from '../events/id.js';
@@ -34,6 +34,8 @@ interface Queue {
 	destination: Destination;
 	/** Pending entries, oldest first; the head blocks the rest so a channel reads in order. */
 	entries: OutboxEntry[];
+	/** The ids in `entries`, so a sweep re-offering one is a constant-time no-op. */
+	ids: Set<string>;
 	/** The message being sent, persisted so that a retry re-sends the same events with the same nonce. */
 	batch?: BatchRecord;
 	/** Ids Discord refused as part of a batch: they are retried one message each. */
@@ -85,7 +87,7 @@ export function createWorker(options: WorkerOptions) {
 	function queueFor(destination: Destination): Queue {
 		let queue = queues.get(destination.key);
 		if (!queue) {
-			queue = { destination, entries: [], alone: new Set(), busy: false, pausedUntil: 0 };
+			queue = { destination, entries: [], ids: new Set(), alone: new Set(), busy: false, pausedUntil: 0 };
 			queues.set(destination.key, queue);
 		}
 		return queue;
@@ -114,8 +116,11 @@ export function createWorker(options: WorkerOptions) {
 		}
 		const queue = queueFor(destination);
 		const id = entry.event.id;
-		if (queue.entries.some((other) => other.event.id === id)) return;
-		const at = queue.entries.findIndex((other) => other.event.id > id);
+		if (queue.ids.has(id)) return;
+		queue.ids.add(id);
+		// Ids sort by receive time, so almost every entry goes at the end; a replayed old one goes in place.
+		const last = queue.entries.at(-1);
+		const at = !last || last.event.id < id ? -1 : queue.entries.findIndex((other) => other.event.id > id);
 		if (at < 0) queue.entries.push(entry);
 		else queue.entries.splice(at, 0, entry);
 		drain(queue);
@@ -169,15 +174,18 @@ export function createWorker(options: WorkerOptions) {
 			await outbox.clearBatch(queue.destination.key);
 			delete queue.batch;
 		}
+		// At most ten ready entries from the head, stopping at one Discord refused in a batch (sent alone).
 		const ready: OutboxEntry[] = [];
 		for (const entry of queue.entries) {
-			if (entry.notBefore > now() || queue.alone.has(entry.event.id)) break;
+			if (ready.length === LIMITS.embedsPerMessage || entry.notBefore > now()) break;
+			if (queue.alone.has(entry.event.id)) {
+				if (ready.length === 0) ready.push(entry);
+				break;
+			}
 			ready.push(entry);
 		}
-		const embeds =
-			ready.length > 0 ? ready.map((entry) => renderEvent(entry.event)) : [renderEvent(head.event)];
-		const count = ready.length > 0 ? firstMessageSize(embeds) : 1;
-		const entries = ready.length > 0 ? ready.slice(0, count) : [head];
+		const embeds = ready.map((entry) => renderEvent(entry.event));
+		const entries = ready.slice(0, firstMessageSize(embeds));
 		const ids = entries.map((entry) => entry.event.id);
 		const nonce = ids.length === 1 ? (ids[0] as string) : digest(ids.join(','));
 		if (queue.destination.kind !== 'stdout') {
@@ -203,6 +211,7 @@ export function createWorker(options: WorkerOptions) {
 		}
 		const done = new Set(ids);
 		queue.entries = queue.entries.filter((entry) => !done.has(entry.event.id));
+		for (const id of ids) queue.ids.delete(id);
 		for (const id of ids) queue.alone.delete(id);
 		delete queue.batch;
 		finish(ids);
@@ -269,6 +278,7 @@ export function createWorker(options: WorkerOptions) {
 		const gone = new Set(entries.map((entry) => entry.event.id));
 		finish(gone);
 		queue.entries = queue.entries.filter((entry) => !gone.has(entry.event.id));
+		for (const id of gone) queue.ids.delete(id);
 		if (queue.batch?.ids.some((id) => gone.has(id))) {
 			delete queue.batch;
 			await outbox.clearBatch(queue.destination.key).catch(() => {});

@@ -11,11 +11,14 @@ import { TOPICS, type Topic } from './events/event.js';
 
 /** Discord ids are snowflakes (17-20 digits today); any all-digit id up to 20 digits is taken. */
 const SNOWFLAKE = /^\d{1,20}$/;
-/** `https://discord.com/api/webhooks/ID/TOKEN` (any host, so a proxy or a test double works). */
+/**
+ * `https://discord.com/api/webhooks/ID/TOKEN`: any host and any path ending in `/webhooks/ID/TOKEN`, so a
+ * proxy or a test double works; a query (`?thread_id=…`) is kept.
+ */
 export const WEBHOOK_URL =
-	/^https?:\/\/[^\s/]+(?:\/[^\s/]+)*?\/api(?:\/v\d+)?\/webhooks\/(\d{1,20})\/([\w-]{1,200})(?:\?[^\s]*)?$/;
+	/^https?:\/\/[^\s/]+(?:\/[^\s/?]+)*?\/webhooks\/(\d{1,20})\/([\w-]{1,200})(?:\?[^\s]*)?$/;
 
-const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOKEN', 'ALERTS_CHANNEL']);
+const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOKEN']);
 
 const optional = <T extends z.ZodType<string>>(schema: T) => schema.optional();
 
@@ -168,7 +171,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		const lines = result.error.issues.map((issue) => {
 			const name = String(issue.path[0] ?? 'environment');
 			const value = env[name];
-			const shown = value === undefined || SECRET_VARIABLES.has(name) ? '' : ` (got "${value.slice(0, 80)}")`;
+			// Webhook URLs carry their token: no ALERTS_CHANNEL* value is echoed either.
+			const secret = SECRET_VARIABLES.has(name) || name.startsWith('ALERTS_CHANNEL');
+			const shown = value === undefined || secret ? '' : ` (got "${value.slice(0, 80)}")`;
 			return `  ${name}: ${issue.message}${shown}`;
 		});
 		throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -50,6 +50,20 @@ describe('configuration', () => {
 		assert.equal(parseDuration('soon'), undefined);
 	});
 
+	it('takes Discord webhook URLs on any host, with or without /api, keeping a thread query', () => {
+		for (const url of [
+			'https://discord.com/api/webhooks/123456789012345678/abc-DEF_123',
+			'https://discord.com/api/v10/webhooks/123/abc?thread_id=42',
+			'http://127.0.0.1:8080/webhooks/1/token',
+		]) {
+			assert.equal(parseConfig({ ALERTS_CHANNEL: url }).alerts.default, url);
+		}
+		assert.throws(
+			() => parseConfig({ ALERTS_CHANNEL: 'https://discord.com/api/channels/1/messages' }),
+			ConfigError,
+		);
+	});
+
 	const wrong: [Record<string, string>, RegExp][] = [
 		[{ PORT: 'abc' }, /PORT: expected a port number.*\(got "abc"\)/],
 		[{ PORT: '70000' }, /PORT/],
@@ -75,7 +89,12 @@ describe('configuration', () => {
 
 	it('lists every wrong variable at once and never echoes a secret', () => {
 		try {
-			parseConfig({ PORT: 'x', DISCORD_TOKEN: 'has spaces in it', HOOK_SECRET: 'tiny!' });
+			parseConfig({
+				PORT: 'x',
+				DISCORD_TOKEN: 'has spaces in it',
+				HOOK_SECRET: 'tiny!',
+				ALERTS_CHANNEL_EMAIL: 'https://discord.com/api/webhooks/1/tok en-with-a-space',
+			});
 			assert.fail('expected a ConfigError');
 		} catch (error) {
 			assert.ok(error instanceof ConfigError);
@@ -84,6 +103,8 @@ describe('configuration', () => {
 			assert.match(error.message, /HOOK_SECRET/);
 			assert.ok(!error.message.includes('has spaces in it'));
 			assert.ok(!error.message.includes('tiny!'));
+			assert.match(error.message, /ALERTS_CHANNEL_EMAIL/);
+			assert.ok(!error.message.includes('tok en'));
 		}
 	});
 

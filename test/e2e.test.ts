@@ -200,6 +200,12 @@ describe('end to end: the real process and a Discord double', () => {
 			);
 		}
 		for (const embed of embeds) assert.deepEqual(embed.allowedMentions, { parse: [] });
+		const suspension = discord.messages.find((message) => message.channelId === CHANNELS.SUSPENSIONS);
+		assert.match(
+			String(suspension?.body.content),
+			/Account suspended.*`host_e2e`/,
+			'a headline for notifications',
+		);
 		assert.equal(new Set(embeds.map((embed) => embed.eventId)).size, embeds.length);
 		assert.doesNotMatch(hookcord.stderr(), new RegExp(SECRET), 'the hook secret never reaches a log line');
 		assert.doesNotMatch(

@@ -14,7 +14,7 @@ import {
 	truncate,
 } from '../src/discord/limits.js';
 import { embedToText } from '../src/discord/plain.js';
-import { COLOURS, renderEvent } from '../src/discord/render.js';
+import { COLOURS, renderEvent, renderHeadlines } from '../src/discord/render.js';
 import type { Event, EventKind, ParsedEvent, SuspensionReason } from '../src/events/event.js';
 
 const RECEIVED = Date.UTC(2024, 2, 1, 9, 30, 15, 250);
@@ -901,5 +901,27 @@ describe('embedToText', () => {
 	test('multi-line values are indented', () => {
 		const text = embedToText({ fields: [{ name: 'H', value: 'a\nb' }] });
 		assert.match(text, /H: a\n {6}b/);
+	});
+});
+
+describe('renderHeadlines', () => {
+	test('one line per event: the title, and the account in inline code', () => {
+		const events = [
+			stamp({ provider: 'mofh', kind: 'account.activated', username: 'host_123' }),
+			stamp({ provider: 'xolphin', kind: 'cert.issued', requestId: '42' }),
+		];
+		const text = renderHeadlines(events, events.map(renderEvent));
+		assert.equal(text, 'Account activated · `host_123`\nCertificate issued');
+	});
+
+	test('a hostile username cannot break out of its code span, and the text fits 2000 characters', () => {
+		const events = Array.from({ length: 10 }, () =>
+			stamp({ provider: 'mofh', kind: 'account.deleted', username: `a\`@everyone\`${'x'.repeat(600)}` }),
+		);
+		const text = renderHeadlines(events, events.map(renderEvent));
+		assert.ok([...text].length <= 2000);
+		assert.ok(text.endsWith('…'));
+		for (const line of text.split('\n').slice(0, -1))
+			assert.equal(line.split('`').length, 3, 'exactly one code span');
 	});
 });

@@ -7,6 +7,8 @@ import type { Destination } from './destinations.js';
 import { classifyStatus, DeliveryError } from './errors.js';
 
 export interface OutgoingMessage {
+	/** One headline per embed, for notifications and previews. */
+	content: string;
 	embeds: APIEmbed[];
 	/** Derived from the events in the message: Discord drops a repeat of the same nonce. */
 	nonce: string;
@@ -51,6 +53,7 @@ export function createSender({
 
 async function postToChannel(rest: REST, channelId: string, message: OutgoingMessage): Promise<void> {
 	const body: RESTPostAPIChannelMessageJSONBody = {
+		content: message.content,
 		embeds: message.embeds,
 		nonce: message.nonce,
 		enforce_nonce: true,
@@ -95,7 +98,11 @@ async function executeWebhook(url: string, message: OutgoingMessage, timeoutMs: 
 		response = await request(target, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ embeds: message.embeds, allowed_mentions: NO_MENTIONS }),
+			body: JSON.stringify({
+				content: message.content,
+				embeds: message.embeds,
+				allowed_mentions: NO_MENTIONS,
+			}),
 			headersTimeout: timeoutMs,
 			bodyTimeout: timeoutMs,
 		});

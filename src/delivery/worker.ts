@@ -1,7 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { FastifyBaseLogger } from 'fastify';
 import { firstMessageSize, LIMITS } from '../discord/limits.js';
-import { renderEvent } from '../discord/render.js';
+import { renderEvent, renderHeadlines } from '../discord/render.js';
 import { type Topic, topicOf } from '../events/event.js';
 import { digest } from '../events/id.js';
 import type { Projector } from '../state/projector.js';
@@ -146,7 +146,11 @@ export function createWorker(options: WorkerOptions) {
 			const batch = await nextBatch(queue);
 			if (!batch) return;
 			try {
-				await send(queue.destination, { embeds: batch.embeds, nonce: batch.nonce });
+				const content = renderHeadlines(
+					batch.entries.map((entry) => entry.event),
+					batch.embeds,
+				);
+				await send(queue.destination, { content, embeds: batch.embeds, nonce: batch.nonce });
 			} catch (error) {
 				await onFailure(queue, batch.entries, error);
 				return;

@@ -34,6 +34,18 @@ export function renderEvent(event: Event): APIEmbed {
 	});
 }
 
+/**
+ * The message text above the embeds, one line per event: what a push notification or a channel preview
+ * shows, since neither shows embeds. The subject is in inline code so callback text cannot format it.
+ */
+export function renderHeadlines(events: Event[], embeds: APIEmbed[]): string {
+	const lines = events.map((event, i) => {
+		const subject = 'username' in event && event.username ? ` · ${inline(event.username)}` : '';
+		return `${embeds[i]?.title ?? 'Alert'}${subject}`;
+	});
+	return truncate(lines.join('\n'), LIMITS.content);
+}
+
 /** The part of an embed that depends on the kind of event. */
 type Body = Pick<APIEmbed, 'title' | 'description' | 'color' | 'fields'>;
 

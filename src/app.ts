@@ -13,7 +13,7 @@ import { NOT_FOUND } from './providers/guard.js';
 import { mofhRoutes } from './providers/mofh/route.js';
 import { wooxyRoutes } from './providers/wooxy/route.js';
 import { xolphinRoutes } from './providers/xolphin/route.js';
-import { type Ingest, StoreUnavailableError } from './state/ingest.js';
+import { type Ingest, InProgressError, StoreUnavailableError } from './state/ingest.js';
 import type { Store } from './state/store.js';
 
 export interface AppDeps {
@@ -74,6 +74,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	);
 	app.setErrorHandler((error: FastifyError, request, reply) => {
 		if (error instanceof PayloadError) return reply.code(400).send({ error: error.message });
+		if (error instanceof InProgressError) {
+			return reply.code(503).header('retry-after', '30').send({ error: error.message });
+		}
 		if (error instanceof StoreUnavailableError) {
 			request.log.error({ err: error.cause }, 'store unavailable: answered 503 so the provider retries');
 			return reply.code(503).header('retry-after', '30').send({ error: 'store unavailable, retry later' });

@@ -68,7 +68,7 @@ export async function startService(
 	const ingest = createIngest({
 		outbox,
 		project,
-		seen: store.seen,
+		store,
 		lock,
 		log: logger,
 		notify: worker.enqueue,

@@ -123,12 +123,14 @@ describe('configuration', () => {
 		t.after(dir.remove);
 		const env = { STORE_URL: `sqlite://${dir.path}/store.sqlite`, PUBLIC_URL: 'https://hooks.example.com' };
 		const first = await startHookcord(env, dir.path);
+		t.after(() => first.kill('SIGKILL'));
 		const secret = /hooks\/mofh\/([\w-]+)/.exec(first.stdout())?.[1];
 		assert.ok(secret && secret.length >= 16);
 		assert.match(first.stdout(), new RegExp(`https://hooks\\.example\\.com/hooks/xolphin/${secret}`));
 		assert.match(first.stdout(), new RegExp(`https://hooks\\.example\\.com/hooks/wooxy/${secret}`));
 		assert.equal(await first.kill('SIGTERM'), 0);
 		const second = await startHookcord(env, dir.path);
+		t.after(() => second.kill('SIGKILL'));
 		assert.ok(second.stdout().includes(`/hooks/mofh/${secret}`), 'the same secret after a restart');
 		assert.ok(!second.stderr().includes(secret), 'logs never carry it');
 		await second.kill('SIGTERM');

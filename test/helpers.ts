@@ -69,7 +69,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
 	const ingest = createIngest({
 		outbox,
 		project,
-		seen: theStore.seen,
+		store: theStore,
 		lock,
 		log: silent,
 		notify: worker.enqueue,

@@ -50,7 +50,8 @@ export async function startHookcord(
 	const deadline = Date.now() + timeoutMs;
 	let url: string | undefined;
 	while (!url) {
-		const match = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+		// The banner ends with the "Alerts:" line; wait for all of it, so callers can read the URLs.
+		const match = /listening on (http:\/\/[\d.]+:\d+)[\s\S]*\nAlerts: /.exec(out);
 		if (match) url = match[1];
 		else if (child.exitCode !== null)
 			throw new Error(`hookcord exited early (${child.exitCode}):\n${out}\n${err}`);

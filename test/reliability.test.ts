@@ -50,7 +50,7 @@ function harness(store: Store, script: Script = () => {}, options: { retryBudget
 	const ingest = createIngest({
 		outbox,
 		project,
-		seen: store.seen,
+		store,
 		lock,
 		log: silent,
 		notify: worker.enqueue,
@@ -104,6 +104,37 @@ for (const kind of STORE_KINDS) {
 			assert.deepEqual(ids().sort(), [retries[0]?.id, concurrent[0]?.id].sort());
 			const account = (await store.accounts.get('host_dup')) as AccountState;
 			assert.equal(account.history.length, 1, 'state saw the callback once');
+		});
+
+		it('collapses identical callbacks racing through two processes on a shared store', async (t) => {
+			if (kind === 'memory' || kind === 'sqlite') {
+				t.skip('memory and SQLite belong to one process; its per-key lock covers them');
+				return;
+			}
+			const opened = await open(kind, t);
+			if (!opened) return;
+			const { store, defer } = opened;
+			// Two harnesses, two locks: as two receivers behind a load balancer would be.
+			const one = harness(store);
+			const two = harness(store);
+			await one.worker.start();
+			defer(() => one.worker.stop());
+			for (let round = 0; round < 5; round++) {
+				const callback = wooxyRead(`race-${round}`);
+				const results = await Promise.allSettled(
+					Array.from({ length: 6 }, (_, i) => (i % 2 ? one : two).ingest(callback)),
+				);
+				const stored = results.filter((r) => r.status === 'fulfilled' && !r.value.duplicate);
+				assert.equal(stored.length, 1, `round ${round}: exactly one copy stored`);
+				for (const result of results) {
+					if (result.status === 'rejected') assert.equal((result.reason as Error).name, 'InProgressError');
+				}
+				// A later retry is a duplicate of the stored one.
+				const retry = await two.ingest(callback);
+				assert.equal(retry.duplicate, true);
+				assert.equal(retry.id, stored[0]?.status === 'fulfilled' ? stored[0].value.id : '');
+			}
+			assert.equal((await one.outbox.pending()).length + one.ids().length, 5);
 		});
 
 		it('resumes the backlog and re-sends the in-flight message with its nonce after a crash', async (t) => {

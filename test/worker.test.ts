@@ -44,7 +44,7 @@ async function setup(t: TestContext, script: (message: OutgoingMessage) => void,
 	const ingest = createIngest({
 		outbox,
 		project,
-		seen: store.seen,
+		store,
 		lock,
 		log: silent,
 		notify: worker.enqueue,

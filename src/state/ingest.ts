@@ -7,6 +7,19 @@ import type { KeyedLock } from './keyed-lock.js';
 import type { Projector } from './projector.js';
 import type { Store } from './store.js';
 
+/**
+ * Another process is storing an identical callback right now (shared Redis or Postgres store): answering
+ * 503 makes the provider retry, and the retry then finds the stored event. Answering 200 could lose the
+ * callback if that other process died before its write.
+ */
+export class InProgressError extends Error {
+	override name = 'InProgressError';
+}
+
+/** The claim's value while the event is being written; `LEASE_MS` bounds how long a crash can hold it. */
+const STORING = 'storing';
+const LEASE_MS = 30_000;
+
 /** The store refused the write: the receiver answers 503 and the provider retries. */
 export class StoreUnavailableError extends Error {
 	override name = 'StoreUnavailableError';
@@ -16,7 +29,7 @@ export interface IngestDeps {
 	outbox: Outbox;
 	project: Projector;
 	/** Where fingerprints of recent callbacks are kept, with the provider's retry window as TTL. */
-	seen: Store['seen'];
+	store: Pick<Store, 'claim' | 'seen'>;
 	lock: KeyedLock;
 	log: FastifyBaseLogger;
 	/** Hands the stored entry to the delivery worker. */
@@ -43,7 +56,7 @@ export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
 export function createIngest({
 	outbox,
 	project,
-	seen,
+	store,
 	lock,
 	log,
 	notify,
@@ -54,15 +67,23 @@ export function createIngest({
 		return lock.run(`seen:${print}`, async () => {
 			let entry: OutboxEntry;
 			try {
-				const earlier = (await seen.get(print)) as string | undefined;
+				// Claim first (a short lease), then store, then record the event id for the retry window.
+				const earlier = await store.claim(print, STORING, LEASE_MS);
+				if (earlier === STORING) throw new InProgressError('an identical callback is being stored; retry');
 				if (earlier) return { id: earlier, duplicate: true };
 				const receivedAt = now();
 				const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
-				entry = await outbox.add(event);
-				await seen.set(print, event.id, DUPLICATE_WINDOW_MS[parsed.provider]).catch((error) => {
+				try {
+					entry = await outbox.add(event);
+				} catch (error) {
+					await store.seen.delete(print).catch(() => {});
+					throw error;
+				}
+				await store.seen.set(print, event.id, DUPLICATE_WINDOW_MS[parsed.provider]).catch((error) => {
 					log.warn({ err: error }, 'could not record the callback fingerprint; a retry may alert twice');
 				});
 			} catch (error) {
+				if (error instanceof InProgressError) throw error;
 				throw new StoreUnavailableError('the store did not take the event', { cause: error });
 			}
 			try {

@@ -23,6 +23,12 @@ export type Store = Record<CollectionName, Keyv> & {
 	readonly description: string;
 	/** Resolves when the backend answers a read; rejects when it is down. */
 	ping(): Promise<void>;
+	/**
+	 * Records `value` under `key` in `seen` for `ttlMs` unless a live value is there; returns that value
+	 * instead when there is one. Atomic across processes on Redis (SET NX) and Postgres (INSERT … ON
+	 * CONFLICT); on memory and SQLite, which one process owns, the caller's per-key lock makes it so.
+	 */
+	claim(key: string, value: string, ttlMs: number): Promise<string | undefined>;
 	close(): Promise<void>;
 };
 
@@ -52,6 +58,7 @@ export async function openStore(storeUrl: string): Promise<Store> {
 		async ping() {
 			await collections.meta.get('ping');
 		},
+		claim: claimer(scheme, collections.seen),
 		async close() {
 			await Promise.allSettled(COLLECTIONS.map((name) => collections[name].disconnect()));
 		},
@@ -108,6 +115,60 @@ async function adapterFactory(scheme: string, url: string, prefix: string): Prom
 		default:
 			throw new StoreConfigError(`STORE_URL: unsupported scheme "${scheme}"`);
 	}
+}
+
+type Claim = Store['claim'];
+
+/** Keyv's stored form of a value, so `seen.get` and pruning read claimed rows like any other. */
+const keyvForm = (value: string, ttlMs: number) => JSON.stringify({ value, expires: Date.now() + ttlMs });
+const keyvValue = (stored: string | null | undefined) =>
+	stored ? ((JSON.parse(stored) as { value?: string }).value ?? undefined) : undefined;
+
+function claimer(scheme: string, seen: Keyv): Claim {
+	if (scheme === 'redis' || scheme === 'rediss') {
+		const adapter = seen.store as {
+			namespace?: string;
+			createKeyPrefix(key: string, namespace?: string): string;
+			getClient(): Promise<{
+				set(key: string, value: string, options: { NX: true; PX: number }): Promise<string | null>;
+				get(key: string): Promise<string | null>;
+			}>;
+		};
+		return async (key, value, ttlMs) => {
+			const client = await adapter.getClient();
+			const stored = adapter.createKeyPrefix(key, adapter.namespace);
+			if ((await client.set(stored, keyvForm(value, ttlMs), { NX: true, PX: ttlMs })) === 'OK')
+				return undefined;
+			return keyvValue(await client.get(stored)) ?? value;
+		};
+	}
+	if (scheme === 'postgres' || scheme === 'postgresql') {
+		const adapter = seen.store as {
+			opts: { schema: string; table: string };
+			query(sql: string, params: unknown[]): Promise<{ key: string; value: string }[]>;
+		};
+		return async (key, value, ttlMs) => {
+			const table = `${adapter.opts.schema}.${adapter.opts.table}`;
+			const stored = `${seen.namespace}:${key}`;
+			// Insert, or take over a row whose time is up; no row back means a live claim holds the key.
+			const claimed = await adapter.query(
+				`INSERT INTO ${table} (key, value) VALUES ($1, $2)
+				ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+				WHERE COALESCE((${table}.value::json->>'expires')::bigint, 9223372036854775807) < $3
+				RETURNING key`,
+				[stored, keyvForm(value, ttlMs), Date.now()],
+			);
+			if (claimed.length > 0) return undefined;
+			const [row] = await adapter.query(`SELECT value FROM ${table} WHERE key = $1`, [stored]);
+			return keyvValue(row?.value) ?? value;
+		};
+	}
+	return async (key, value, ttlMs) => {
+		const existing = (await seen.get(key)) as string | undefined;
+		if (existing !== undefined) return existing;
+		await seen.set(key, value, ttlMs);
+		return undefined;
+	};
 }
 
 /**

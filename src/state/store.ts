@@ -26,7 +26,8 @@ export type Store = Record<CollectionName, Keyv> & {
 	/**
 	 * Records `value` under `key` in `seen` for `ttlMs` unless a live value is there; returns that value
 	 * instead when there is one. Atomic across processes on Redis (SET NX) and Postgres (INSERT … ON
-	 * CONFLICT); on memory and SQLite, which one process owns, the caller's per-key lock makes it so.
+	 * CONFLICT). Memory and SQLite belong to one process: there it only reads, and the caller's per-key
+	 * lock, held until the caller records the outcome in `seen`, gives the same guarantee.
 	 */
 	claim(key: string, value: string, ttlMs: number): Promise<string | undefined>;
 	close(): Promise<void>;
@@ -163,12 +164,9 @@ function claimer(scheme: string, seen: Keyv): Claim {
 			return keyvValue(row?.value) ?? value;
 		};
 	}
-	return async (key, value, ttlMs) => {
-		const existing = (await seen.get(key)) as string | undefined;
-		if (existing !== undefined) return existing;
-		await seen.set(key, value, ttlMs);
-		return undefined;
-	};
+	// One process owns memory and SQLite stores, and the caller holds the key's lock until it records the
+	// outcome: reading is enough, and saves a write per callback.
+	return async (key) => (await seen.get(key)) as string | undefined;
 }
 
 /**
@@ -203,7 +201,7 @@ async function enableWal(path: string): Promise<void> {
  * `sqlite://path?synchronous=full` makes every commit wait for the disk (fsync). The default, `normal`,
  * is WAL's usual setting: a stored callback survives a crash or kill of the process; only a power loss
  * or kernel crash can roll back the last moments (sqlite.org/pragma.html#pragma_synchronous). It answers
- * callbacks about four times faster (see README, Benchmarks).
+ * callbacks about twice as fast (see README, Benchmarks).
  */
 function sqliteSynchronous(storeUrl: string): 'FULL' | 'NORMAL' {
 	const match = /[?&]synchronous=(full|normal)\b/i.exec(storeUrl);

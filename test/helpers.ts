@@ -124,3 +124,45 @@ export function throwsPayload(run: () => unknown, message: RegExp): void {
 		return true;
 	});
 }
+
+/** Event ids in the embeds' footers (`… · event <id>`), in order. */
+export function eventIds(messages: OutgoingMessage[]): (string | undefined)[] {
+	return messages.flatMap((message) =>
+		message.embeds.map((embed) => /event (\w+)/.exec(embed.footer?.text ?? '')?.[1]),
+	);
+}
+
+/**
+ * One process's worth of hookcord on `store` with no HTTP: ingest plus a worker whose Discord sends run
+ * `script` (throw a DeliveryError to fail one). `attempts` records every send, `sent` the ones that went
+ * through. The worker is not started.
+ */
+export function deliveryHarness(
+	store: Store,
+	script: (message: OutgoingMessage) => void | Promise<void> = () => {},
+	options: { retryBudget?: number; retrySchedule?: number[]; pauseMs?: number; sweepMs?: number } = {},
+) {
+	const config = testConfig({ ALERTS_CHANNEL: '100000000000000001', DISCORD_TOKEN: 'x' });
+	const attempts: OutgoingMessage[] = [];
+	const sent: OutgoingMessage[] = [];
+	const lock = new KeyedLock();
+	const project = createProjector(store, lock);
+	const outbox = createOutbox(store);
+	const worker = createWorker({
+		outbox,
+		send: async (_destination, message) => {
+			attempts.push(message);
+			await script(message);
+			sent.push(message);
+		},
+		route: routeTopics(config),
+		project,
+		log: silent,
+		retrySchedule: options.retrySchedule ?? [5, 10],
+		retryBudget: options.retryBudget ?? 60_000,
+		...(options.pauseMs !== undefined && { pauseMs: options.pauseMs }),
+		sweepMs: options.sweepMs ?? 50,
+	});
+	const ingest = createIngest({ outbox, project, store, lock, log: silent, notify: worker.enqueue });
+	return { attempts, sent, ids: () => eventIds(sent), outbox, worker, ingest };
+}

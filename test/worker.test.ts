@@ -1,60 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { parseConfig } from '../src/config.js';
-import { routeTopics } from '../src/delivery/destinations.js';
 import { DeliveryError } from '../src/delivery/errors.js';
-import { createOutbox } from '../src/delivery/outbox.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
-import { createWorker } from '../src/delivery/worker.js';
-import { createIngest } from '../src/state/ingest.js';
-import { KeyedLock } from '../src/state/keyed-lock.js';
-import { createProjector } from '../src/state/projector.js';
 import { openStore } from '../src/state/store.js';
-import { silent } from './helpers.js';
+import { deliveryHarness, eventIds } from './helpers.js';
 
 /** How the worker reacts to each kind of failure, on a memory store with a scripted sender. */
 
-const config = parseConfig({
-	STORE_URL: 'memory://',
-	ALERTS_CHANNEL: '100000000000000001',
-	DISCORD_TOKEN: 'x',
-});
-
 async function setup(t: TestContext, script: (message: OutgoingMessage) => void, pauseMs = 60_000) {
 	const store = await openStore('memory://');
-	const sent: OutgoingMessage[] = [];
-	const attempts: OutgoingMessage[] = [];
-	const lock = new KeyedLock();
-	const project = createProjector(store, lock);
-	const outbox = createOutbox(store);
-	const worker = createWorker({
-		outbox,
-		send: async (_destination, message) => {
-			attempts.push(message);
-			script(message);
-			sent.push(message);
-		},
-		route: routeTopics(config),
-		project,
-		log: silent,
+	const { worker, outbox, sent, attempts, ingest } = deliveryHarness(store, script, {
 		retrySchedule: [5],
-		retryBudget: 60_000,
 		pauseMs,
-	});
-	const ingest = createIngest({
-		outbox,
-		project,
-		store,
-		lock,
-		log: silent,
-		notify: worker.enqueue,
 	});
 	await worker.start();
 	t.after(() => worker.stop());
-	const idsOf = (messages: OutgoingMessage[]) =>
-		messages.flatMap((message) =>
-			message.embeds.map((embed) => /event (\w+)/.exec(embed.footer?.text ?? '')?.[1]),
-		);
+	const idsOf = eventIds;
 	/** Accepts `count` callbacks while the sender is held back, so they form a backlog. */
 	const backlog = async (count: number, name: string) => {
 		const ids: string[] = [];

@@ -1,5 +1,6 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
+import { inline } from '../src/discord/render.js';
 import { renderAccountStatus } from '../src/discord/render-state.js';
 import type { AccountState } from '../src/state/project.js';
 
@@ -31,7 +32,7 @@ export const account: Command = {
 		const state = (await store.accounts.get(user.toLowerCase())) as AccountState | undefined;
 		if (!state) {
 			await respond.reply({
-				content: `No callbacks seen for \`${user.replace(/`/g, 'ˋ')}\` yet. hookcord knows an account once MOFH has sent a callback about it.`,
+				content: `No callbacks seen for ${inline(user)} yet. hookcord knows an account once MOFH has sent a callback about it.`,
 			});
 			return;
 		}

@@ -1,5 +1,6 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
+import { inline } from '../src/discord/render.js';
 import { renderFailed } from '../src/discord/render-state.js';
 
 /** `/alerts failed` and `/alerts replay id:<event id | all>`: the dead letter of delivery. */
@@ -38,7 +39,7 @@ export const alerts: Command = {
 		return respond.reply({
 			content: replayed.length
 				? `Replaying ${replayed.length} alert(s).`
-				: `No failed delivery with id \`${id.replace(/`/g, 'ˋ')}\`.`,
+				: `No failed delivery with id ${inline(id)}.`,
 		});
 	},
 };

@@ -1,5 +1,6 @@
 import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
 import type { Command } from '../src/discord/command.js';
+import { inline } from '../src/discord/render.js';
 import { renderCertStatus } from '../src/discord/render-state.js';
 import type { CertState } from '../src/state/project.js';
 
@@ -28,7 +29,7 @@ export const cert: Command = {
 			: undefined;
 		if (!state) {
 			await respond.reply({
-				content: `No Xolphin webhooks seen for request \`${request.replace(/`/g, 'ˋ')}\` yet.`,
+				content: `No Xolphin webhooks seen for request ${inline(request)} yet.`,
 			});
 			return;
 		}

@@ -112,8 +112,3 @@ export function topicOf(event: Pick<Event, 'kind' | 'provider'>): Topic {
 			return 'ACCOUNTS';
 	}
 }
-
-/** The account an event concerns, if any. */
-export function usernameOf(event: Event): string | undefined {
-	return 'username' in event ? event.username : undefined;
-}

@@ -166,3 +166,26 @@ export function deliveryHarness(
 	const ingest = createIngest({ outbox, project, store, lock, log: silent, notify: worker.enqueue });
 	return { attempts, sent, ids: () => eventIds(sent), outbox, worker, ingest };
 }
+
+/** Reject if `promise` has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<never>((_, reject) => {
+		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+	});
+	try {
+		return await Promise.race([promise, timeout]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+/** Wooxy's documented webhook body (NOTES.md C.1), with the comma the doc's example misses. */
+export const WOOXY_EXAMPLE = {
+	datetime: 1234567890,
+	event: 'read',
+	email: 'user@example.com',
+	id: '5537ab2a08d241dc69326b19',
+	userId: 'myUserId-1',
+	headers: { 'X-Additional-Header': 'additional-header-value' },
+} as const;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createLogger, redactPath } from '../src/log.js';
 import { openStore } from '../src/state/store.js';
-import { buildTestApp, form, multipart, SECRET } from './helpers.js';
+import { buildTestApp, form, multipart, SECRET, WOOXY_EXAMPLE } from './helpers.js';
 
 const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
 const json = { 'content-type': 'application/json' };
@@ -256,14 +256,7 @@ describe('/hooks/xolphin/:secret', () => {
 });
 
 describe('POST /hooks/wooxy/:secret', () => {
-	const example = {
-		datetime: 1234567890,
-		event: 'read',
-		email: 'user@example.com',
-		id: '5537ab2a08d241dc69326b19',
-		userId: 'myUserId-1',
-		headers: { 'X-Additional-Header': 'v' },
-	};
+	const example = WOOXY_EXAMPLE;
 
 	it('takes the documented JSON body', async (t) => {
 		const { app, worker, sent } = await setup(t);

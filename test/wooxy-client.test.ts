@@ -10,6 +10,7 @@ import { inspect } from 'node:util';
 import { Semaphore } from '../src/clients/semaphore.js';
 import { createWooxyClient, type WooxyClientOptions, WooxyError } from '../src/clients/wooxy.js';
 import { startWooxyDouble, type WooxyDoubleOptions } from './doubles/wooxy.js';
+import { within } from './helpers.js';
 
 const TEST_TIMEOUT = { timeout: 10_000 };
 
@@ -28,19 +29,6 @@ async function setup(
 		}
 	});
 	return { double, client };
-}
-
-/** Reject if `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-	});
-	try {
-		return await Promise.race([promise, timeout]);
-	} finally {
-		clearTimeout(timer);
-	}
 }
 
 /** Awaits the rejection (bounded) and returns the WooxyError. */

@@ -9,7 +9,7 @@ import { XOLPHIN_STATES } from '../src/events/event.js';
 import type { Fields } from '../src/providers/fields.js';
 import { parseWooxy, WOOXY_EVENTS } from '../src/providers/wooxy/parse.js';
 import { parseXolphin } from '../src/providers/xolphin/parse.js';
-import { expectKind, throwsPayload } from './helpers.js';
+import { expectKind, throwsPayload, WOOXY_EXAMPLE } from './helpers.js';
 
 describe('parseXolphin: Status', () => {
 	test('Issued → cert.issued', () => {
@@ -187,14 +187,7 @@ describe('parseXolphin: malformed webhooks', () => {
 });
 
 describe('parseWooxy: the documented body', () => {
-	const example = {
-		datetime: 1234567890,
-		event: 'read',
-		email: 'user@example.com',
-		id: '5537ab2a08d241dc69326b19',
-		userId: 'myUserId-1',
-		headers: { 'X-Additional-Header': 'additional-header-value' },
-	};
+	const example = WOOXY_EXAMPLE;
 
 	test('the documented example → email.event with every fact', () => {
 		assert.deepEqual(parseWooxy(example), {

@@ -19,6 +19,7 @@ import {
 	Routes,
 	SlashCommandBuilder,
 } from 'discord.js';
+import { within } from '../helpers.js';
 import { type DiscordDouble, type DiscordDoubleOptions, startDiscordDouble } from './discord.js';
 
 const READY_TIMEOUT_MS = 5000;
@@ -41,19 +42,6 @@ async function setup(t: TestContext, options: DiscordDoubleOptions = {}) {
 		return client;
 	};
 	return { double, rest, login };
-}
-
-/** Reject if `promise` has not settled within `ms`. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-	});
-	try {
-		return await Promise.race([promise, timeout]);
-	} finally {
-		clearTimeout(timer);
-	}
 }
 
 function isApiError(status: number, code: number) {

@@ -248,6 +248,23 @@ const DISCORD_EPOCH = 1420070400000n;
 let snowflakeIncrement = 0;
 
 /** Real-looking snowflakes so discord.js derives sensible `createdAt` values. */
+/** A guild member object as the gateway and interactions carry it. */
+function guildMember(user: APIUser, roles: string[], joinedAt: string) {
+	return {
+		user,
+		roles,
+		joined_at: joinedAt,
+		premium_since: null,
+		nick: null,
+		avatar: null,
+		deaf: false,
+		mute: false,
+		flags: 0,
+		pending: false,
+		communication_disabled_until: null,
+	};
+}
+
 export function snowflake(): string {
 	snowflakeIncrement = (snowflakeIncrement + 1) % 4096;
 	return (((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | BigInt(snowflakeIncrement)).toString();
@@ -741,18 +758,8 @@ export class DiscordDouble {
 			channel_id: channelId,
 			channel: this.#channelObject(channelId, channelIndex),
 			member: {
-				user,
-				roles: init.roles ?? [],
+				...guildMember(user, init.roles ?? [], new Date().toISOString()),
 				permissions: init.permissions ?? EVERYONE_PERMISSIONS,
-				joined_at: new Date().toISOString(),
-				premium_since: null,
-				nick: null,
-				avatar: null,
-				deaf: false,
-				mute: false,
-				flags: 0,
-				pending: false,
-				communication_disabled_until: null,
 			},
 			app_permissions: EVERYONE_PERMISSIONS,
 			locale: init.locale ?? Locale.EnglishUS,
@@ -950,21 +957,7 @@ export class DiscordDouble {
 				},
 			],
 			// Discord always includes the current user's own member, so `guild.members.me` works.
-			members: [
-				{
-					user: this.botUser,
-					roles: [],
-					joined_at: now,
-					premium_since: null,
-					nick: null,
-					avatar: null,
-					deaf: false,
-					mute: false,
-					flags: 0,
-					pending: false,
-					communication_disabled_until: null,
-				},
-			],
+			members: [guildMember(this.botUser, [], now)],
 			channels,
 			threads: [],
 			presences: [],

@@ -5,6 +5,7 @@ import {
 	ApplicationCommandOptionType,
 	InteractionType,
 } from 'discord-api-types/v10';
+import { WooxyError } from '../clients/wooxy.js';
 import type { Command, CommandDeps, Invocation } from './command.js';
 import { Responder, type SendInitial } from './responder.js';
 
@@ -51,10 +52,9 @@ export function createDispatcher(commands: Command[], deps: CommandDeps, rest: R
 			if (!respond.acknowledged) await respond.reply({ content: 'Done.' });
 		} catch (error) {
 			deps.log.error({ err: error, command: interaction.data.name }, 'command failed');
+			// Provider API errors are written for staff (and never carry a token); anything else stays in the log.
 			const message =
-				error instanceof Error && 'kind' in error
-					? error.message
-					: 'Something went wrong; the details are in the log.';
+				error instanceof WooxyError ? error.message : 'Something went wrong; the details are in the log.';
 			await respond
 				.reply({ content: `⚠️ ${message}` })
 				.catch((err) => deps.log.error({ err }, 'could not report a command failure'));

@@ -1,45 +1,379 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
-import type { Command } from '../src/discord/command.js';
-import { inline } from '../src/discord/render.js';
-import { renderAccountStatus } from '../src/discord/render-state.js';
+import {
+	type APIInteraction,
+	InteractionContextType,
+	ApplicationCommandOptionType as OptionType,
+	PermissionFlagsBits,
+} from 'discord-api-types/v10';
+import {
+	ACCOUNT_KEY,
+	type ActionResult,
+	type MofhClient,
+	MofhError,
+	VPANEL_USERNAME,
+} from '../src/clients/mofh.js';
+import { type ButtonHandler, defineCommand } from '../src/command/command.js';
+import type { Responder } from '../src/command/responder.js';
+import { UserFacingError } from '../src/errors.js';
+import type { AccountAction, ActionOutcome } from '../src/events/event.js';
+import { renderActionResult, renderConfirmation } from '../src/render/action.js';
+import { COLOURS } from '../src/render/alert.js';
+import { confirmationRow, parseActionButton, STATUS_BUTTON } from '../src/render/components.js';
+import { fitEmbed, LIMITS } from '../src/render/limits.js';
+import { inline } from '../src/render/markdown.js';
+import { renderAccountStatus } from '../src/render/state.js';
+import type { AccountIndex } from '../src/state/account-index.js';
+import type { Ingest } from '../src/state/ingest.js';
+import type { KeyedLock } from '../src/state/keyed-lock.js';
 import type { AccountState } from '../src/state/project.js';
+import type { Store } from '../src/state/store.js';
 
-/** `/account status user:<vPanel username>`: an account's state and history, from the callbacks seen. */
-export const account: Command = {
-	data: new SlashCommandBuilder()
-		.setName('account')
-		.setDescription('MyOwnFreeHost hosting accounts')
-		.setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-		.setContexts(InteractionContextType.Guild)
-		.addSubcommand((sub) =>
-			sub
-				.setName('status')
-				.setDescription("An account's status, suspension reason, SQL cluster, domains and history")
-				.addStringOption((option) =>
-					option
-						.setName('user')
-						.setDescription('vPanel username, e.g. host_12345678')
-						.setRequired(true)
-						.setAutocomplete(true)
-						.setMaxLength(64),
-				),
-		)
-		.toJSON(),
+const KEY_OPTION = {
+	type: OptionType.String,
+	name: 'key',
+	description: 'Account key (up to 8 letters/digits chosen at creation), not the vPanel username',
+	required: true,
+	min_length: 1,
+	max_length: 8,
+} as const;
 
-	async execute({ options, respond }, { store }) {
+/** The vPanel username an account is known by to hookcord, autocompleted from the accounts it has seen. */
+const USERNAME_OPTION = {
+	type: OptionType.String,
+	name: 'user',
+	description: 'vPanel username, e.g. host_12345678',
+	required: true,
+	autocomplete: true,
+	max_length: 64,
+} as const;
+
+const USER_HINT_OPTION = {
+	type: OptionType.String,
+	name: 'user',
+	description: "The account's vPanel username, if you know it: hookcord remembers it for this key",
+	max_length: 64,
+} as const;
+
+export const ACCOUNT = {
+	name: 'account',
+	description: 'MyOwnFreeHost hosting accounts',
+	default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+	contexts: [InteractionContextType.Guild],
+	options: [
+		{
+			type: OptionType.Subcommand,
+			name: 'status',
+			description: "An account's status, suspension reason, SQL cluster, domains and history",
+			options: [USERNAME_OPTION],
+		},
+		{
+			type: OptionType.Subcommand,
+			name: 'domains',
+			description: "An account's domains, live from the MOFH reseller API",
+			options: [USERNAME_OPTION],
+		},
+		{
+			type: OptionType.Subcommand,
+			name: 'suspend',
+			description: 'Suspend an account at MOFH (asks for confirmation first)',
+			options: [
+				KEY_OPTION,
+				{
+					type: OptionType.String,
+					name: 'reason',
+					description: 'Why; MOFH stores it as "RES_CLOSE : <reason>"',
+					required: true,
+					min_length: 1,
+					max_length: 200,
+				},
+				{
+					type: OptionType.Boolean,
+					name: 'linked',
+					description: 'Also suspend accounts with the same e-mail or IP address',
+				},
+				USER_HINT_OPTION,
+			],
+		},
+		{
+			type: OptionType.Subcommand,
+			name: 'unsuspend',
+			description: 'Lift a suspension you made at MOFH (asks for confirmation first)',
+			options: [KEY_OPTION, USER_HINT_OPTION],
+		},
+	],
+} as const;
+
+export interface AccountCommandDeps {
+	store: Pick<Store, 'accounts' | 'keys' | 'actions' | 'seen' | 'claim'>;
+	accounts: AccountIndex;
+	mofh: Pick<MofhClient, 'configured' | 'missing' | 'getUserDomains' | 'suspend' | 'unsuspend'>;
+	/** The callbacks' ingest: the audit event and its outbox entry are written together. */
+	ingest: Ingest;
+	lock: KeyedLock;
+}
+
+/** A confirmation waits this long for its button: as long as Discord lets the reply be edited. */
+const CONFIRMATION_TTL_MS = 15 * 60_000;
+/** A confirmed action's outcome is kept this long, so a repeated click answers instead of acting twice. */
+const OUTCOME_TTL_MS = 7 * 24 * 3_600_000;
+
+/** What the confirmation button will do, stored under the confirmation's id (the command's interaction id). */
+interface Pending {
+	action: AccountAction;
+	key: string;
+	reason?: string;
+	linked: boolean;
+	userId: string;
+	/** The vPanel username staff gave or hookcord remembered. */
+	username?: string;
+}
+
+/**
+ * `/account status|domains|suspend|unsuspend`, the Status button on alerts, and the Confirm/Cancel
+ * buttons of suspend and unsuspend. State comes from the callbacks seen; domains, suspend and
+ * unsuspend go to the MOFH reseller API.
+ */
+export function account({ store, accounts, mofh, ingest, lock }: AccountCommandDeps) {
+	async function showStatus(user: string, respond: Responder): Promise<void> {
 		await respond.defer(true);
-		const user = String(options.user ?? '').trim();
-		const state = (await store.accounts.get(user.toLowerCase())) as AccountState | undefined;
+		const name = user.trim();
+		const state = (await store.accounts.get(name.toLowerCase())) as AccountState | undefined;
 		if (!state) {
 			await respond.reply({
-				content: `No callbacks seen for ${inline(user)} yet. hookcord knows an account once MOFH has sent a callback about it.`,
+				content: `No callbacks seen for ${inline(name)} yet. hookcord knows an account once MOFH has sent a callback about it.`,
 			});
 			return;
 		}
 		await respond.reply({ embeds: [renderAccountStatus(state)] });
-	},
+	}
 
-	async autocomplete({ focused }, { accounts }) {
-		return accounts.search(focused?.value ?? '').map((name) => ({ name, value: name }));
-	},
-};
+	async function ask(
+		request: Omit<Pending, 'userId' | 'username'> & { user?: string | undefined },
+		{ interaction, respond }: { interaction: APIInteraction; respond: Responder },
+	): Promise<void> {
+		const key = request.key.trim();
+		if (!ACCOUNT_KEY.test(key))
+			return respond.reply({
+				content:
+					'An account key is 1 to 8 letters and digits (chosen when the account was created). It is not the vPanel username (`host_12345678`).',
+			});
+		const told = request.user?.trim() || undefined;
+		if (told && !VPANEL_USERNAME.test(told))
+			return respond.reply({ content: 'The `user` option is a vPanel username such as `host_12345678`.' });
+		if (request.action === 'suspend' && !request.reason?.trim())
+			return respond.reply({ content: 'Give a reason: MOFH refuses a suspension without one.' });
+		if (!mofh.configured)
+			return respond.reply({
+				content: `The MOFH reseller API is not configured: set ${mofh.missing.join(' and ')} (reseller panel ▸ API ▸ Setup WHM API).`,
+			});
+		await respond.defer(true);
+		const remembered = (await store.keys.get(key.toLowerCase())) as string | undefined;
+		const username = told ?? remembered;
+		const pending: Pending = {
+			action: request.action,
+			key,
+			...(request.reason !== undefined && { reason: request.reason.trim() }),
+			linked: request.linked,
+			userId: actor(interaction).id,
+			...(username && { username }),
+		};
+		await store.actions.set(`pending:${interaction.id}`, pending, CONFIRMATION_TTL_MS);
+		await respond.reply({
+			embeds: [renderConfirmation(pending)],
+			components: [
+				confirmationRow({
+					action: pending.action,
+					key,
+					linked: pending.linked,
+					userId: pending.userId,
+					confirmationId: interaction.id,
+				}),
+			],
+		});
+	}
+
+	const statusButton: ButtonHandler = {
+		pattern: STATUS_BUTTON,
+		execute: (match, { respond }) => showStatus(match[1] as string, respond),
+	};
+
+	const actionButton: ButtonHandler = {
+		pattern: /^act:.{1,96}$/,
+		async execute(match, { interaction, respond }) {
+			const button = parseActionButton(match[0]);
+			if (!button) return respond.reply({ content: 'hookcord does not know this button.' });
+			const member = actor(interaction);
+			if (member.id !== button.userId)
+				return respond.reply({
+					content: `Only <@${button.userId}>, who ran the command, can confirm or cancel it.`,
+				});
+			const claimKey = `action:${button.confirmationId}`;
+			// One outcome per confirmation, however often (and wherever) the button is clicked or delivered.
+			const running = `${RUNNING}${Date.now()}`;
+			const claimed = await lock.run(claimKey, async () => {
+				const earlier = await store.claim(claimKey, running, OUTCOME_TTL_MS);
+				if (earlier) return { kind: 'repeat' as const, earlier };
+				const pending = (await store.actions.get(`pending:${button.confirmationId}`)) as Pending | undefined;
+				const matches =
+					pending &&
+					pending.key === button.key &&
+					pending.linked === button.linked &&
+					pending.userId === button.userId &&
+					(button.verb === 'cancel' || pending.action === button.verb);
+				if (!matches) {
+					await store.seen.delete(claimKey);
+					return { kind: 'missing' as const };
+				}
+				await store.seen.set(claimKey, running, OUTCOME_TTL_MS);
+				return { kind: 'fresh' as const, pending };
+			});
+			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier) });
+			if (claimed.kind === 'missing')
+				return respond.reply({
+					content: 'This confirmation has expired or does not match its command. Run the command again.',
+				});
+			const { pending } = claimed;
+			await respond.deferUpdate();
+			if (button.verb === 'cancel') {
+				await store.seen.set(
+					claimKey,
+					`cancelled by ${member.name}; nothing was sent to MOFH.`,
+					OUTCOME_TTL_MS,
+				);
+				await store.actions.delete(`pending:${button.confirmationId}`);
+				return respond.reply({
+					content: `Cancelled: nothing was sent to MOFH about key ${inline(pending.key)}.`,
+					embeds: [],
+					components: [],
+				});
+			}
+			await carryOut(pending, button.confirmationId, member, respond);
+		},
+	};
+
+	async function carryOut(
+		pending: Pending,
+		confirmationId: string,
+		member: { id: string; name: string },
+		respond: Responder,
+	): Promise<void> {
+		let result: ActionResult | undefined;
+		let failure: unknown;
+		try {
+			result =
+				pending.action === 'suspend'
+					? await mofh.suspend({ key: pending.key, reason: pending.reason ?? '', linked: pending.linked })
+					: await mofh.unsuspend(pending.key);
+		} catch (error) {
+			failure = error;
+		}
+		const outcome: ActionOutcome =
+			result?.outcome ?? (failure instanceof MofhError && failure.kind === 'timeout' ? 'unknown' : 'failed');
+		const answer =
+			result?.message ??
+			(failure instanceof UserFacingError ? failure.message : 'hookcord failed before MOFH answered.');
+		// MOFH naming the vPanel user wins; an unknown key belongs to no account.
+		const username = result?.vpUser ?? (result?.refusal === 'unknown_key' ? undefined : pending.username);
+		let auditProblem: string | undefined;
+		try {
+			await ingest({
+				provider: 'mofh',
+				kind: 'account.action',
+				action: pending.action,
+				key: pending.key,
+				...(username && { username }),
+				...(pending.action === 'suspend' && { reason: pending.reason ?? '', linked: pending.linked }),
+				by: member,
+				outcome,
+				answer,
+				actionId: confirmationId,
+			});
+		} catch (error) {
+			auditProblem = error instanceof Error ? error.message : String(error);
+		}
+		const summary = `${pending.action} of ${pending.key} by ${member.name}: ${outcome} (${answer})`;
+		await store.seen.set(`action:${confirmationId}`, summary, OUTCOME_TTL_MS).catch(() => {});
+		await store.actions.delete(`pending:${confirmationId}`).catch(() => {});
+		await respond.reply({
+			content: '',
+			embeds: [
+				renderActionResult({
+					...pending,
+					...(username ? { username } : { username: undefined }),
+					outcome,
+					answer,
+					...(result?.refusal && { refusal: result.refusal }),
+					...(auditProblem && { auditProblem }),
+				}),
+			],
+			components: [],
+		});
+		// Unexpected errors also go to the dispatcher, which logs them and notes it on the message.
+		if (failure && !(failure instanceof UserFacingError)) throw failure;
+	}
+
+	return defineCommand(
+		ACCOUNT,
+		{
+			status: {
+				execute: ({ user }, { respond }) => showStatus(user, respond),
+				async autocomplete({ value }) {
+					return accounts.search(value, LIMITS.choices).map((name) => ({ name, value: name }));
+				},
+			},
+			domains: {
+				async execute({ user }, { respond }) {
+					await respond.defer(true);
+					const name = user.trim();
+					const rows = await mofh.getUserDomains(name);
+					if (rows.length === 0) {
+						await respond.reply({
+							content: `MOFH lists no domains for ${inline(name)}. It takes the vPanel username (\`host_12345678\`), not the account key.`,
+						});
+						return;
+					}
+					await respond.reply({
+						embeds: [
+							fitEmbed({
+								title: `Domains of ${name} at MOFH (${rows.length})`,
+								color: COLOURS.info,
+								description: rows.map((row) => `${inline(row.domain)} — ${row.status}`).join('\n'),
+							}),
+						],
+					});
+				},
+				async autocomplete({ value }) {
+					return accounts.search(value, LIMITS.choices).map((name) => ({ name, value: name }));
+				},
+			},
+			suspend: {
+				execute: ({ key, reason, linked, user }, context) =>
+					ask({ action: 'suspend', key, reason, linked: linked ?? false, user }, context),
+			},
+			unsuspend: {
+				execute: ({ key, user }, context) => ask({ action: 'unsuspend', key, linked: false, user }, context),
+			},
+		},
+		[statusButton, actionButton],
+	);
+}
+
+/** Marks a confirmation being carried out, with the time it started. */
+const RUNNING = 'running since ';
+/** Longer than any MOFH call can take (60 s for a POST): a confirmation still running then was cut off. */
+const INTERRUPTED_AFTER_MS = 3 * 60_000;
+
+/** The answer to a click on a confirmation that is already being carried out or done. */
+function repeatedClick(earlier: string): string {
+	if (!earlier.startsWith(RUNNING)) return `Already handled: ${earlier}`;
+	const since = Number(earlier.slice(RUNNING.length));
+	if (Date.now() - since < INTERRUPTED_AFTER_MS)
+		return 'This is being carried out already; the confirmation message shows the result when MOFH answers.';
+	return 'This confirmation was interrupted (hookcord stopped while asking MOFH): the outcome is unknown. Check the account in the reseller panel, then run the command again if needed.';
+}
+
+/** The member behind an interaction (guild interactions carry `member.user`, others `user`). */
+function actor(interaction: APIInteraction): { id: string; name: string } {
+	const user = interaction.member?.user ?? interaction.user;
+	if (!user) throw new UserFacingError('Discord did not say who clicked.');
+	return { id: user.id, name: user.global_name ?? user.username };
+}

@@ -1,45 +1,73 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
-import type { Command } from '../src/discord/command.js';
-import { inline } from '../src/discord/render.js';
-import { renderFailed } from '../src/discord/render-state.js';
+import {
+	InteractionContextType,
+	ApplicationCommandOptionType as OptionType,
+	PermissionFlagsBits,
+} from 'discord-api-types/v10';
+import { defineCommand } from '../src/command/command.js';
+import type { Worker } from '../src/delivery/worker.js';
+import { inline } from '../src/render/markdown.js';
+import { renderFailed } from '../src/render/state.js';
+import type { Outbox } from '../src/state/outbox.js';
+
+export const ALERTS = {
+	name: 'alerts',
+	description: 'Alert deliveries that failed',
+	default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+	contexts: [InteractionContextType.Guild],
+	options: [
+		{
+			type: OptionType.Subcommand,
+			name: 'failed',
+			description: 'List alerts whose delivery ran out of retries',
+		},
+		{
+			type: OptionType.Subcommand,
+			name: 'replay',
+			description: 'Send failed alerts again, with a fresh retry budget',
+			options: [
+				{
+					type: OptionType.String,
+					name: 'id',
+					description: 'An event id from /alerts failed, or "all"',
+					required: true,
+					max_length: 40,
+				},
+			],
+		},
+	],
+} as const;
 
 /** `/alerts failed` and `/alerts replay id:<event id | all>`: the dead letter of delivery. */
-export const alerts: Command = {
-	data: new SlashCommandBuilder()
-		.setName('alerts')
-		.setDescription('Alert deliveries that failed')
-		.setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-		.setContexts(InteractionContextType.Guild)
-		.addSubcommand((sub) =>
-			sub.setName('failed').setDescription('List alerts whose delivery ran out of retries'),
-		)
-		.addSubcommand((sub) =>
-			sub
-				.setName('replay')
-				.setDescription('Send failed alerts again, with a fresh retry budget')
-				.addStringOption((o) =>
-					o
-						.setName('id')
-						.setDescription('An event id from /alerts failed, or "all"')
-						.setRequired(true)
-						.setMaxLength(40),
-				),
-		)
-		.toJSON(),
-
-	async execute({ subcommand, options, respond }, { outbox, worker }) {
-		await respond.defer(true);
-		if (subcommand === 'failed') return respond.reply({ embeds: [renderFailed(await outbox.listFailed())] });
-		const id = String(options.id ?? '').trim();
-		const ids =
-			id.toLowerCase() === 'all' ? (await outbox.listFailed()).map((entry) => entry.event.id) : [id];
-		const replayed = await outbox.replay(ids);
-		for (const entry of replayed) worker.enqueue(entry);
-		worker.kick();
-		return respond.reply({
-			content: replayed.length
-				? `Replaying ${replayed.length} alert(s).`
-				: `No failed delivery with id ${inline(id)}.`,
-		});
-	},
-};
+export function alerts({
+	outbox,
+	worker,
+}: {
+	outbox: Pick<Outbox, 'listFailed' | 'replay'>;
+	worker: Pick<Worker, 'enqueue'>;
+}) {
+	return defineCommand(ALERTS, {
+		failed: {
+			async execute(_args, { respond }) {
+				await respond.defer(true);
+				await respond.reply({ embeds: [renderFailed(await outbox.listFailed())] });
+			},
+		},
+		replay: {
+			async execute({ id }, { respond }) {
+				await respond.defer(true);
+				const wanted = id.trim();
+				const ids =
+					wanted.toLowerCase() === 'all'
+						? (await outbox.listFailed()).map((entry) => entry.event.id)
+						: [wanted];
+				const replayed = await outbox.replay(ids);
+				for (const entry of replayed) worker.enqueue(entry);
+				await respond.reply({
+					content: replayed.length
+						? `Replaying ${replayed.length} alert(s).`
+						: `No failed delivery with id ${inline(wanted)}.`,
+				});
+			},
+		},
+	});
+}

@@ -1,114 +1,152 @@
-import { InteractionContextType, PermissionFlagsBits, SlashCommandBuilder } from 'discord.js';
-import type { APIEmbed } from 'discord-api-types/v10';
-import type { WooxyWebhook } from '../src/clients/wooxy.js';
-import type { Command } from '../src/discord/command.js';
-import { fitEmbed } from '../src/discord/limits.js';
-import { COLOURS, inline } from '../src/discord/render.js';
-import { WOOXY_EVENTS } from '../src/providers/wooxy/parse.js';
+import {
+	type APIEmbed,
+	InteractionContextType,
+	ApplicationCommandOptionType as OptionType,
+	PermissionFlagsBits,
+} from 'discord-api-types/v10';
+import type { WooxyClient, WooxyWebhook } from '../src/clients/wooxy.js';
+import { defineCommand } from '../src/command/command.js';
+import { COLOURS } from '../src/render/alert.js';
+import { fitEmbed, LIMITS } from '../src/render/limits.js';
+import { inline, line } from '../src/render/markdown.js';
+import { WOOXY_EVENTS } from '../src/vocabulary/wooxy.js';
+
+export const WOOXY = {
+	name: 'wooxy',
+	description: 'Wooxy e-mail webhooks',
+	default_member_permissions: String(PermissionFlagsBits.ManageGuild),
+	contexts: [InteractionContextType.Guild],
+	options: [
+		{
+			type: OptionType.Subcommand,
+			name: 'create',
+			description: 'Create a Wooxy webhook (by default it posts to this bot)',
+			options: [
+				{
+					type: OptionType.String,
+					name: 'title',
+					description: 'Title of the webhook',
+					required: true,
+					max_length: 250,
+				},
+				{
+					type: OptionType.String,
+					name: 'events',
+					description: 'Comma-separated event names, e.g. hard, soft, complaint',
+					required: true,
+					autocomplete: true,
+				},
+				{
+					type: OptionType.String,
+					name: 'domain',
+					description: 'Sending domain name (or give domain_id)',
+					max_length: 253,
+				},
+				{
+					type: OptionType.String,
+					name: 'domain_id',
+					description: 'Wooxy domain id (or give domain)',
+					max_length: 64,
+				},
+				{
+					type: OptionType.String,
+					name: 'url',
+					description: "Target URL; default: this bot's Wooxy callback URL",
+					max_length: 2048,
+				},
+			],
+		},
+		{ type: OptionType.Subcommand, name: 'list', description: 'List the Wooxy webhooks of the account' },
+		{
+			type: OptionType.Subcommand,
+			name: 'remove',
+			description: 'Remove a Wooxy webhook',
+			options: [
+				{
+					type: OptionType.String,
+					name: 'id',
+					description: 'Webhook id (see /wooxy list)',
+					required: true,
+					max_length: 20,
+				},
+			],
+		},
+	],
+} as const;
+
+export interface WooxyCommandDeps {
+	wooxy: Pick<WooxyClient, 'createWebhook' | 'listWebhooks' | 'removeWebhook'>;
+	/** The receiver's Wooxy callback URL: the default target of `/wooxy create`. */
+	callbackUrl: string;
+	/** Masked wherever a webhook URL is shown. */
+	hookSecret: string;
+}
 
 /** `/wooxy create|list|remove`: manage Wooxy webhooks; `create` points at this receiver by default. */
-export const wooxy: Command = {
-	data: new SlashCommandBuilder()
-		.setName('wooxy')
-		.setDescription('Wooxy e-mail webhooks')
-		.setDefaultMemberPermissions(PermissionFlagsBits.ManageGuild)
-		.setContexts(InteractionContextType.Guild)
-		.addSubcommand((sub) =>
-			sub
-				.setName('create')
-				.setDescription('Create a Wooxy webhook (by default it posts to this bot)')
-				.addStringOption((o) =>
-					o.setName('title').setDescription('Title of the webhook').setRequired(true).setMaxLength(250),
-				)
-				.addStringOption((o) =>
-					o
-						.setName('events')
-						.setDescription('Comma-separated event names, e.g. hard, soft, complaint')
-						.setRequired(true)
-						.setAutocomplete(true),
-				)
-				.addStringOption((o) =>
-					o.setName('domain').setDescription('Sending domain name (or give domain_id)').setMaxLength(253),
-				)
-				.addStringOption((o) =>
-					o.setName('domain_id').setDescription('Wooxy domain id (or give domain)').setMaxLength(64),
-				)
-				.addStringOption((o) =>
-					o
-						.setName('url')
-						.setDescription("Target URL; default: this bot's Wooxy callback URL")
-						.setMaxLength(2048),
-				),
-		)
-		.addSubcommand((sub) => sub.setName('list').setDescription('List the Wooxy webhooks of the account'))
-		.addSubcommand((sub) =>
-			sub
-				.setName('remove')
-				.setDescription('Remove a Wooxy webhook')
-				.addStringOption((o) =>
-					o.setName('id').setDescription('Webhook id (see /wooxy list)').setRequired(true).setMaxLength(20),
-				),
-		)
-		.toJSON(),
+export function wooxy({ wooxy: client, callbackUrl, hookSecret }: WooxyCommandDeps) {
+	const mask = (url: string) => url.split(hookSecret).join('[secret]');
+	return defineCommand(WOOXY, {
+		create: {
+			async execute(options, { respond }) {
+				const events = parseEvents(options.events);
+				const domain = optionalText(options.domain);
+				const domainId = optionalText(options.domain_id);
+				const url = optionalText(options.url) ?? callbackUrl;
+				const problem =
+					events.length === 0
+						? 'Give at least one event name, e.g. `hard, soft, complaint`.'
+						: (domain === undefined) === (domainId === undefined)
+							? 'Give exactly one of `domain` and `domain_id`.'
+							: !/^https?:\/\/\S+$/.test(url)
+								? 'The url must start with http:// or https://.'
+								: undefined;
+				if (problem) return respond.reply({ content: problem });
+				await respond.defer(true);
+				const created = await client.createWebhook({
+					title: options.title.trim(),
+					url,
+					events,
+					...(domain !== undefined ? { domain } : { domainId: domainId as string }),
+				});
+				await respond.reply({ embeds: [renderWebhook(created, mask, 'Wooxy webhook created')] });
+			},
+			autocomplete: async ({ name, value }) => (name === 'events' ? completeEvents(value) : []),
+		},
+		list: {
+			async execute(_args, { respond }) {
+				await respond.defer(true);
+				const hooks = await client.listWebhooks();
+				if (hooks.length === 0) return respond.reply({ content: 'The Wooxy account has no webhooks.' });
+				await respond.reply({
+					embeds: hooks.slice(0, LIMITS.embedsPerMessage).map((hook) => renderWebhook(hook, mask)),
+				});
+			},
+		},
+		remove: {
+			async execute({ id }, { respond }) {
+				const wanted = id.trim();
+				if (!/^\d+$/.test(wanted))
+					return respond.reply({ content: 'A webhook id is a number: see `/wooxy list`.' });
+				await respond.defer(true);
+				await client.removeWebhook(wanted);
+				await respond.reply({ content: `Removed Wooxy webhook ${wanted}.` });
+			},
+		},
+	});
+}
 
-	async execute({ subcommand, options, respond }, deps) {
-		const mask = (url: string) => url.split(deps.hookSecret).join('[secret]');
-		if (subcommand === 'create') {
-			const events = parseEvents(String(options.events ?? ''));
-			const domain = optionalText(options.domain);
-			const domainId = optionalText(options.domain_id);
-			const url = optionalText(options.url) ?? deps.wooxyCallbackUrl;
-			const problem =
-				events.length === 0
-					? 'Give at least one event name, e.g. `hard, soft, complaint`.'
-					: (domain === undefined) === (domainId === undefined)
-						? 'Give exactly one of `domain` and `domain_id`.'
-						: !/^https?:\/\/\S+$/.test(url)
-							? 'The url must start with http:// or https://.'
-							: undefined;
-			if (problem) return respond.reply({ content: problem });
-			await respond.defer(true);
-			const created = await deps.wooxy.createWebhook({
-				title: String(options.title ?? '').trim(),
-				url,
-				events,
-				...(domain !== undefined ? { domain } : { domainId: domainId as string }),
-			});
-			return respond.reply({ embeds: [renderWebhook(created, mask, 'Wooxy webhook created')] });
-		}
-		if (subcommand === 'list') {
-			await respond.defer(true);
-			const hooks = await deps.wooxy.listWebhooks();
-			if (hooks.length === 0) return respond.reply({ content: 'The Wooxy account has no webhooks.' });
-			return respond.reply({ embeds: hooks.slice(0, 10).map((hook) => renderWebhook(hook, mask)) });
-		}
-		if (subcommand === 'remove') {
-			const id = String(options.id ?? '').trim();
-			if (!/^\d+$/.test(id))
-				return respond.reply({ content: 'A webhook id is a number: see `/wooxy list`.' });
-			await respond.defer(true);
-			await deps.wooxy.removeWebhook(id);
-			return respond.reply({ content: `Removed Wooxy webhook ${id}.` });
-		}
-		return respond.reply({ content: 'Use /wooxy create, /wooxy list or /wooxy remove.' });
-	},
-
-	/** Completes the last name of the comma-separated list over the documented event names. */
-	async autocomplete({ focused }) {
-		if (focused?.name !== 'events') return [];
-		const parts = focused.value.split(',');
-		const partial = (parts.pop() ?? '').trim().toLowerCase();
-		const chosen = parts.map((part) => part.trim()).filter(Boolean);
-		const prefix = chosen.length ? `${chosen.join(', ')}, ` : '';
-		return Object.keys(WOOXY_EVENTS)
-			.filter((name) => name.includes(partial) && !chosen.includes(name))
-			.sort((a, b) => Number(!a.startsWith(partial)) - Number(!b.startsWith(partial)))
-			.map((name) => `${prefix}${name}`)
-			.filter((value) => value.length <= 100)
-			.slice(0, 25)
-			.map((value) => ({ name: value, value }));
-	},
-};
+/** Completes the last name of the comma-separated list over the documented event names. */
+function completeEvents(value: string) {
+	const parts = value.split(',');
+	const partial = (parts.pop() ?? '').trim().toLowerCase();
+	const chosen = parts.map((part) => part.trim()).filter(Boolean);
+	const prefix = chosen.length ? `${chosen.join(', ')}, ` : '';
+	return Object.keys(WOOXY_EVENTS)
+		.filter((name) => name.includes(partial) && !chosen.includes(name))
+		.sort((a, b) => Number(!a.startsWith(partial)) - Number(!b.startsWith(partial)))
+		.map((name) => `${prefix}${name}`)
+		.map((name) => ({ name, value: name }));
+}
 
 export function parseEvents(text: string): string[] {
 	return [
@@ -128,7 +166,7 @@ function optionalText(value: unknown): string | undefined {
 
 function renderWebhook(hook: WooxyWebhook, mask: (url: string) => string, title?: string): APIEmbed {
 	return fitEmbed({
-		title: title ?? `Webhook ${hook.id}: ${hook.title}`,
+		title: title ?? `Webhook ${line(hook.id)}: ${line(hook.title)}`,
 		color: COLOURS.info,
 		fields: [
 			{ name: 'Id', value: inline(hook.id), inline: true },

@@ -7,9 +7,9 @@
  */
 
 import { ConfigError, loadConfig } from '../src/config.js';
-import { createOutbox } from '../src/delivery/outbox.js';
-import { embedToText } from '../src/discord/plain.js';
-import { renderFailed } from '../src/discord/render-state.js';
+import { embedToText } from '../src/render/plain.js';
+import { renderFailed } from '../src/render/state.js';
+import { createOutbox } from '../src/state/outbox.js';
 import { openStore } from '../src/state/store.js';
 
 async function main(): Promise<void> {

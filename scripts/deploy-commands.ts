@@ -1,40 +1,45 @@
 /**
- * `npm run commands:deploy`: registers hookcord's slash commands (a bulk overwrite, so removed commands
- * disappear too). Guild-scoped when DISCORD_GUILD_ID is set (instant), global otherwise (Discord may take
- * up to an hour to show them). Run it after changing commands, not on every start: creates are limited
- * per day (PLATFORM.md §2).
+ * `npm run commands:deploy`: registers hookcord's slash commands in each staff server named by
+ * DISCORD_GUILD_ID (guild-scoped: they appear at once, and only there). A bulk overwrite, so removed
+ * commands disappear too. Run it after changing commands, not on every start: creates are limited per day
+ * (PLATFORM.md §2). There is no global registration: commands refuse to run outside DISCORD_GUILD_ID, so
+ * showing them in every server the bot is in would only show commands that refuse.
  */
 import { REST } from '@discordjs/rest';
-import { Routes } from 'discord-api-types/v10';
-import { COMMANDS } from '../commands/index.js';
+import { ApplicationCommandOptionType, Routes } from 'discord-api-types/v10';
+import { COMMAND_DATA } from '../commands/index.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 
 async function main(): Promise<void> {
 	const config = loadConfig();
-	const { token, applicationId, guildId, apiUrl } = config.discord;
+	const { token, applicationId, guildIds, apiUrl } = config.discord;
 	if (!token || !applicationId) {
 		throw new ConfigError(
-			'commands:deploy needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (and DISCORD_GUILD_ID for one server).',
+			'commands:deploy needs DISCORD_TOKEN, DISCORD_APPLICATION_ID and DISCORD_GUILD_ID.',
+		);
+	}
+	if (guildIds.length === 0) {
+		throw new ConfigError(
+			'commands:deploy needs DISCORD_GUILD_ID: the id of the staff server (or several, comma-separated).\n' +
+				'Slash commands run only in those servers; until DISCORD_GUILD_ID is set, hookcord refuses every ' +
+				'staff command, so nothing was registered.',
 		);
 	}
 	const rest = new REST({ api: apiUrl }).setToken(token);
-	const route = guildId
-		? Routes.applicationGuildCommands(applicationId, guildId)
-		: Routes.applicationCommands(applicationId);
-	const registered = (await rest.put(route, { body: COMMANDS.map((command) => command.data) })) as {
-		name: string;
-		id: string;
-	}[];
-	const scope = guildId ? `guild ${guildId}` : 'all servers (global; may take up to an hour to appear)';
-	process.stdout.write(`Registered ${registered.length} command(s) for ${scope}:\n`);
-	for (const command of COMMANDS) {
-		const id = registered.find((entry) => entry.name === command.data.name)?.id ?? '?';
-		const subcommands = (command.data.options ?? [])
-			.filter((option) => option.type === 1)
-			.map((option) => option.name);
+	for (const guildId of guildIds) {
+		const registered = (await rest.put(Routes.applicationGuildCommands(applicationId, guildId), {
+			body: COMMAND_DATA,
+		})) as { name: string; id: string }[];
 		process.stdout.write(
-			`  /${command.data.name}${subcommands.length ? ` ${subcommands.join('|')}` : ''}  (id ${id})\n`,
+			`Registered ${registered.length} command(s) for guild ${guildId} (guild-scoped: only that server):\n`,
 		);
+		for (const command of COMMAND_DATA) {
+			const id = registered.find((entry) => entry.name === command.name)?.id ?? '?';
+			const subcommands = command.options
+				.filter((option) => option.type === ApplicationCommandOptionType.Subcommand)
+				.map((option) => option.name);
+			process.stdout.write(`  /${command.name} ${subcommands.join('|')}  (id ${id})\n`);
+		}
 	}
 }
 

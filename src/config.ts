@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { TOPICS, type Topic } from './events/event.js';
+import { parseRange } from './net/allowlist.js';
 
 /**
  * The only module that reads the environment. One zod schema turns `process.env` (plus `.env` in the
@@ -18,7 +18,19 @@ const SNOWFLAKE = /^\d{1,20}$/;
 export const WEBHOOK_URL =
 	/^https?:\/\/[^\s/]+(?:\/[^\s/?]+)*?\/webhooks\/(\d{1,20})\/([\w-]{1,200})(?:\?[^\s]*)?$/;
 
-const SECRET_VARIABLES = new Set(['DISCORD_TOKEN', 'HOOK_SECRET', 'WOOXY_API_TOKEN']);
+/**
+ * Never echoed in a config error. STORE_URL and API base URLs may carry a password (user info, or a query
+ * such as `?password=` that the Postgres driver honours).
+ */
+const SECRET_VARIABLES = new Set([
+	'DISCORD_TOKEN',
+	'HOOK_SECRET',
+	'WOOXY_API_TOKEN',
+	'STORE_URL',
+	'MOFH_API_PASSWORD',
+]);
+const isSecret = (name: string) =>
+	SECRET_VARIABLES.has(name) || name.endsWith('_API_URL') || name.startsWith('ALERTS_CHANNEL');
 
 const optional = <T extends z.ZodType<string>>(schema: T) => schema.optional();
 
@@ -41,29 +53,58 @@ const list = <T extends z.ZodType<unknown, string>>(item: T, what: string) =>
 		)
 		.pipe(z.array(item).describe(what));
 
-const cidr = z.string().refine((value) => {
-	if (value === '*') return true;
-	const [address, bits, ...rest] = value.split('/');
-	const family = isIP(address ?? '');
-	if (!family || rest.length > 0) return false;
-	if (bits === undefined) return true;
-	const n = Number(bits);
-	return /^\d+$/.test(bits) && n >= 0 && n <= (family === 4 ? 32 : 128);
-}, 'expected comma-separated IP addresses or CIDR ranges (IPv4 or IPv6), or *');
+const ADDRESSES = 'expected comma-separated IP addresses or CIDR ranges (IPv4 or IPv6)';
+const allowed = z
+	.string()
+	.refine((value) => value === '*' || parseRange(value) !== undefined, `${ADDRESSES}, or *`);
+
+/**
+ * Your proxies' addresses: Fastify then takes the client address from X-Forwarded-For when the connection
+ * comes from one of them. Trusting every address (`true`, `*`, a /0 range) would let any client choose its
+ * address, and with it pass the allowlists and the per-address limits: refused, with the fix in the message.
+ */
+const TRUST_EVERYONE =
+	"trusting every address lets any client choose its address with X-Forwarded-For; name your reverse proxy's addresses or CIDR ranges instead, e.g. 127.0.0.1 or 10.0.0.0/8";
+const proxy = z.string().superRefine((value, ctx) => {
+	const range = parseRange(value);
+	if (value.toLowerCase() === 'true' || value === '*' || range?.prefix === 0)
+		ctx.addIssue({ code: 'custom', message: TRUST_EVERYONE });
+	else if (!range) ctx.addIssue({ code: 'custom', message: ADDRESSES });
+});
 
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT_MS = new Map([
+	['ms', 1],
+	['s', 1000],
+	['m', 60_000],
+	['h', 3_600_000],
+	['d', 86_400_000],
+]);
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
 
 export function parseDuration(text: string): number | undefined {
 	const match = DURATION.exec(text.trim());
-	if (!match) return undefined;
-	return Math.round(Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS]);
+	const unit = match && UNIT_MS.get(match[2] ?? '');
+	return unit ? Math.round(Number(match[1]) * unit) : undefined;
 }
 
-const duration = z
-	.string()
-	.refine((value) => parseDuration(value) !== undefined, 'expected a duration such as 500ms, 30s, 5m, 24h')
-	.transform((value) => parseDuration(value) as number);
+/** `5/5s`: at most 5 messages in any 5 seconds. */
+function parseRate(text: string): { messages: number; perMs: number } | undefined {
+	const [count, window, ...rest] = text.split('/');
+	const messages = Number(count);
+	const perMs = parseDuration(window ?? '');
+	if (rest.length > 0 || !Number.isInteger(messages) || messages < 1 || !perMs) return undefined;
+	return { messages, perMs };
+}
+
+const duration = z.string().transform((value, context) => {
+	const ms = parseDuration(value);
+	if (ms !== undefined) return ms;
+	context.addIssue({ code: 'custom', message: 'expected a duration such as 500ms, 30s, 5m, 24h' });
+	return z.NEVER;
+});
 
 const XOLPHIN_IPS = '185.93.12.91,185.93.12.111,2a03:8de0:1:1::91,2a03:8de0:1:1::111';
 const WOOXY_IPS = '188.226.196.117';
@@ -87,74 +128,100 @@ const EnvSchema = z.object({
 		.default('sqlite://data/hookcord.sqlite'),
 	DISCORD_TOKEN: optional(z.string().regex(/^[\w.-]{1,200}$/, 'expected a Discord bot token')),
 	DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'expected an application id (digits)')),
-	DISCORD_GUILD_ID: optional(z.string().regex(SNOWFLAKE, 'expected a guild id (digits)')),
+	DISCORD_GUILD_ID: list(
+		z.string().regex(SNOWFLAKE, 'expected a guild id or comma-separated guild ids (digits)'),
+		'guild ids',
+	).default([]),
 	DISCORD_PUBLIC_KEY: optional(z.string().regex(/^[0-9a-fA-F]{64}$/, 'expected the 64-hex-digit public key')),
 	DISCORD_API_URL: z
 		.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://discord.com/api' })
 		.default('https://discord.com/api'),
 	ALERTS_CHANNEL: optional(destination),
-	...Object.fromEntries(TOPICS.map((topic) => [`ALERTS_CHANNEL_${topic}`, optional(destination)])),
+	...({
+		ALERTS_CHANNEL_ACCOUNTS: optional(destination),
+		ALERTS_CHANNEL_SUSPENSIONS: optional(destination),
+		ALERTS_CHANNEL_DOMAINS: optional(destination),
+		ALERTS_CHANNEL_TICKETS: optional(destination),
+		ALERTS_CHANNEL_CERTS: optional(destination),
+		ALERTS_CHANNEL_EMAIL: optional(destination),
+	} satisfies Record<`ALERTS_CHANNEL_${Topic}`, unknown>),
 	STAFF_ROLE_IDS: list(z.string().regex(SNOWFLAKE, 'expected comma-separated role ids'), 'role ids').default(
 		[],
 	),
-	MOFH_ALLOWED_IPS: list(cidr, 'addresses').default(['*']),
-	XOLPHIN_ALLOWED_IPS: list(cidr, 'addresses').default(XOLPHIN_IPS.split(',')),
-	WOOXY_ALLOWED_IPS: list(cidr, 'addresses').default([WOOXY_IPS]),
-	TRUST_PROXY: optional(
-		z
-			.string()
-			.refine(
-				(value) => ['true', 'false'].includes(value) || cidr.safeParse(value.split(',')[0]?.trim()).success,
-				{
-					error: 'expected true, false, or comma-separated proxy IPs/CIDRs',
-				},
-			),
-	),
+	MOFH_ALLOWED_IPS: list(allowed, 'addresses').default(['*']),
+	XOLPHIN_ALLOWED_IPS: list(allowed, 'addresses').default(XOLPHIN_IPS.split(',')),
+	WOOXY_ALLOWED_IPS: list(allowed, 'addresses').default([WOOXY_IPS]),
+	// `false` (the default) trusts no proxy.
+	TRUST_PROXY: z
+		.string()
+		.transform((value) => (value.trim().toLowerCase() === 'false' ? '' : value))
+		.pipe(list(proxy, 'proxy addresses'))
+		.default([]),
 	WOOXY_API_TOKEN: optional(z.string().min(8, 'expected the Wooxy API key')),
 	WOOXY_API_URL: z
 		.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
 		.default('https://api.wooxy.com'),
-	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-	RETRY_SCHEDULE: list(duration, 'durations').default(
-		['5s', '30s', '2m', '10m', '30m', '1h'].map((d) => parseDuration(d) as number),
+	MOFH_API_URL: z
+		.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+		.default('https://panel.myownfreehost.net'),
+	MOFH_API_USERNAME: optional(
+		z
+			.string()
+			.trim()
+			.regex(/^\S{1,200}$/, 'expected the MOFH API username'),
 	),
-	RETRY_BUDGET: duration.default(parseDuration('48h') as number),
-	RATE_LIMIT_MAX_WAIT: duration.default(parseDuration('30s') as number),
-	DELIVERY_TIMEOUT: duration.default(parseDuration('10s') as number),
+	MOFH_API_PASSWORD: optional(z.string().regex(/^[^\r\n]{1,500}$/, 'expected the MOFH API password')),
+	LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+	// Capped at 20 s: after an outage of Discord, the backlog starts flowing within 20 s of its return.
+	RETRY_SCHEDULE: list(duration, 'durations').default([5 * SECOND, 10 * SECOND, 20 * SECOND]),
+	RETRY_BUDGET: duration.default(48 * HOUR),
+	RATE_LIMIT_MAX_WAIT: duration.default(30 * SECOND),
+	DELIVERY_TIMEOUT: duration.default(10 * SECOND),
 	DELIVERY: z.enum(['on', 'off'], { error: 'expected on or off' }).default('on'),
-	HOOK_RATE_LIMIT: z.coerce.number({ error: 'expected requests per minute' }).int().min(1).default(600),
+	LEADER_LEASE: duration
+		.refine((ms) => ms >= 1000 && ms <= 600_000, 'expected a duration from 1s to 10m')
+		.default(15 * SECOND),
+	OUTBOX_SWEEP: duration
+		.refine((ms) => ms >= 100, 'expected a duration of at least 100ms')
+		.default(15 * SECOND),
+	INSTANCE_ID: optional(
+		z.string().regex(/^[\w.:@-]{1,64}$/, 'expected up to 64 characters of A-Z, a-z, 0-9, _ . : @ -'),
+	),
+	DELIVERY_RATE: z
+		.string()
+		.transform((value, context) => {
+			const rate = parseRate(value);
+			if (rate) return rate;
+			context.addIssue({ code: 'custom', message: 'expected messages per duration, such as 5/5s' });
+			return z.NEVER;
+		})
+		.default({ messages: 5, perMs: 5 * SECOND }),
+	DIGEST_THRESHOLD: z.coerce
+		.number({ error: 'expected a number of alerts' })
+		.int()
+		.min(2, 'expected at least 2')
+		.default(50),
+	HOOK_RATE_LIMIT: z.coerce
+		.number({ error: 'expected refused requests per minute' })
+		.int()
+		.min(1)
+		.default(60),
+	INGEST_MAX_PENDING: z.coerce.number({ error: 'expected a number of callbacks' }).int().min(1).default(256),
+	// Zero would switch Node's request timeout off.
+	REQUEST_TIMEOUT: duration
+		.refine((ms) => ms >= 100, 'expected at least 100ms, such as 30s')
+		.default(30 * SECOND),
+	MAX_CONNECTIONS: z.coerce.number({ error: 'expected a number of connections' }).int().min(1).default(512),
+	MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+		.number({ error: 'expected a number of connections' })
+		.int()
+		.min(1)
+		.default(64),
 });
 
-export interface Config {
-	host: string;
-	port: number;
-	publicUrl: string;
-	hookSecret?: string;
-	storeUrl: string;
-	discord: {
-		token?: string;
-		applicationId?: string;
-		guildId?: string;
-		publicKey?: string;
-		apiUrl: string;
-	};
-	/** Raw destinations: channel id, webhook URL or `off`; `undefined` falls back to the default. */
-	alerts: { default?: string; topics: Partial<Record<Topic, string>> };
-	staffRoleIds: string[];
-	allowedIps: { mofh: string[]; xolphin: string[]; wooxy: string[] };
-	trustProxy?: boolean | string[];
-	wooxy: { apiToken?: string; apiUrl: string };
-	logLevel: string;
-	delivery: {
-		enabled: boolean;
-		retrySchedule: number[];
-		retryBudget: number;
-		maxRateLimitWait: number;
-		timeout: number;
-	};
-	/** Callbacks accepted per client address and minute on the hook routes. */
-	hookRateLimit: number;
-}
+/** The environment, checked by EnvSchema and shaped for the rest of hookcord. */
+const ConfigSchema = EnvSchema.transform(toConfig);
+export type Config = z.output<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
 	override name = 'ConfigError';
@@ -166,23 +233,32 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 	const given = Object.fromEntries(
 		Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
 	);
-	const result = EnvSchema.safeParse(given);
+	const result = ConfigSchema.safeParse(given);
 	if (!result.success) {
 		const lines = result.error.issues.map((issue) => {
 			const name = String(issue.path[0] ?? 'environment');
 			const value = env[name];
-			// Webhook URLs carry their token: no ALERTS_CHANNEL* value is echoed either.
-			const secret = SECRET_VARIABLES.has(name) || name.startsWith('ALERTS_CHANNEL');
-			const shown = value === undefined || secret ? '' : ` (got "${value.slice(0, 80)}")`;
-			return `  ${name}: ${issue.message}${shown}`;
+			// Webhook URLs carry their token: no ALERTS_CHANNEL* value is echoed either (see isSecret).
+			// In a comma-separated list, say which entry is wrong.
+			const entry = typeof issue.path[1] === 'number' ? `entry ${issue.path[1] + 1}` : '';
+			const got = value === undefined || isSecret(name) ? [] : [`got "${value.slice(0, 80)}"`];
+			const notes = [...got, ...(entry ? [entry] : [])];
+			return `  ${name}: ${issue.message}${notes.length ? ` (${notes.join(', ')})` : ''}`;
 		});
 		throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 	}
-	const e = result.data as z.infer<typeof EnvSchema> & Record<string, string | undefined>;
+	return result.data;
+}
+
+/** `off` in any case is `off`; anything else is a channel id or webhook URL. */
+const normalDestination = (value: string) => (value.toLowerCase() === 'off' ? 'off' : value);
+
+function toConfig(e: z.output<typeof EnvSchema>) {
+	/** Raw destinations per topic: channel id, webhook URL or `off`; an absent one falls back to the default. */
 	const topics: Partial<Record<Topic, string>> = {};
 	for (const topic of TOPICS) {
 		const value = e[`ALERTS_CHANNEL_${topic}`];
-		if (value) topics[topic] = value.toLowerCase() === 'off' ? 'off' : value;
+		if (value) topics[topic] = normalDestination(value);
 	}
 	return {
 		host: e.HOST,
@@ -193,42 +269,45 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
 		discord: {
 			...(e.DISCORD_TOKEN && { token: e.DISCORD_TOKEN }),
 			...(e.DISCORD_APPLICATION_ID && { applicationId: e.DISCORD_APPLICATION_ID }),
-			...(e.DISCORD_GUILD_ID && { guildId: e.DISCORD_GUILD_ID }),
+			guildIds: [...new Set(e.DISCORD_GUILD_ID)],
 			...(e.DISCORD_PUBLIC_KEY && { publicKey: e.DISCORD_PUBLIC_KEY.toLowerCase() }),
 			apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
 		},
 		alerts: {
-			...(e.ALERTS_CHANNEL && {
-				default: e.ALERTS_CHANNEL.toLowerCase() === 'off' ? 'off' : e.ALERTS_CHANNEL,
-			}),
+			...(e.ALERTS_CHANNEL && { default: normalDestination(e.ALERTS_CHANNEL) }),
 			topics,
 		},
 		staffRoleIds: e.STAFF_ROLE_IDS,
 		allowedIps: { mofh: e.MOFH_ALLOWED_IPS, xolphin: e.XOLPHIN_ALLOWED_IPS, wooxy: e.WOOXY_ALLOWED_IPS },
-		...(e.TRUST_PROXY !== undefined && { trustProxy: parseTrustProxy(e.TRUST_PROXY) }),
+		trustProxy: e.TRUST_PROXY,
 		wooxy: {
 			...(e.WOOXY_API_TOKEN && { apiToken: e.WOOXY_API_TOKEN }),
 			apiUrl: e.WOOXY_API_URL.replace(/\/+$/, ''),
 		},
+		mofh: {
+			apiUrl: e.MOFH_API_URL.replace(/\/+$/, ''),
+			...(e.MOFH_API_USERNAME && { username: e.MOFH_API_USERNAME }),
+			...(e.MOFH_API_PASSWORD && { password: e.MOFH_API_PASSWORD }),
+		},
 		logLevel: e.LOG_LEVEL,
+		/** Callbacks accepted per client address and minute on the hook routes. */
 		hookRateLimit: e.HOOK_RATE_LIMIT,
+		...(e.INSTANCE_ID && { instanceId: e.INSTANCE_ID }),
+		ingestMaxPending: e.INGEST_MAX_PENDING,
+		requestTimeout: e.REQUEST_TIMEOUT,
+		connections: { max: e.MAX_CONNECTIONS, perAddress: e.MAX_CONNECTIONS_PER_ADDRESS },
 		delivery: {
 			enabled: e.DELIVERY === 'on',
+			leaderLease: e.LEADER_LEASE,
+			sweep: e.OUTBOX_SWEEP,
 			retrySchedule: e.RETRY_SCHEDULE.length > 0 ? e.RETRY_SCHEDULE : [5000],
 			retryBudget: e.RETRY_BUDGET,
 			maxRateLimitWait: e.RATE_LIMIT_MAX_WAIT,
 			timeout: e.DELIVERY_TIMEOUT,
+			rate: e.DELIVERY_RATE,
+			digestThreshold: e.DIGEST_THRESHOLD,
 		},
 	};
-}
-
-function parseTrustProxy(value: string): boolean | string[] {
-	if (value === 'true') return true;
-	if (value === 'false') return false;
-	return value
-		.split(',')
-		.map((part) => part.trim())
-		.filter(Boolean);
 }
 
 /** `process.env` over `.env` (the environment wins, as with every dotenv loader). */

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startService } from './service.js';
+import { callbackUrls } from './state/hook-secret.js';
 import { StoreConfigError } from './state/store.js';
 
 /** Process edge: configuration, start-up banner, signals. Everything else is in service.ts. */
@@ -17,6 +18,13 @@ async function main(): Promise<void> {
 	}
 	const logger = createLogger(config.logLevel);
 	process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+	// After an exception nothing caught, the process state is unknown: record it and stop, so a supervisor
+	// restarts a clean process (alerts wait in the store's outbox). Logs are asynchronous: flush first.
+	process.on('uncaughtException', (error) => {
+		logger.fatal({ err: error }, 'uncaught exception: exiting');
+		logger.flush(() => process.exit(70));
+		setTimeout(() => process.exit(70), 2_000).unref();
+	});
 
 	const service = await startService(config, { logger }).catch((error) => {
 		if (error instanceof StoreConfigError) process.stderr.write(`${error.message}\n`);
@@ -26,10 +34,19 @@ async function main(): Promise<void> {
 
 	const out = (line = '') => process.stdout.write(`${line}\n`);
 	out(`hookcord is listening on ${service.address} (store: ${service.store.description})`);
-	out('Callback URLs — they contain the hook secret; paste each into its provider:');
-	out(`  MOFH     reseller panel ▸ API ▸ Setup WHM API ▸ API Callback URL:  ${service.callbackUrls.mofh}`);
-	out(`  Xolphin  send to Xolphin support as the webhook endpoint:          ${service.callbackUrls.xolphin}`);
-	out(`  Wooxy    default target of /wooxy create:                          ${service.callbackUrls.wooxy}`);
+	// stdout is a log in production (journald, container logs): the secret is shown in full only on the
+	// start that generated it, when the operator must copy it; `npm run urls` shows it again on demand.
+	const urls = service.hookSecretGenerated
+		? service.callbackUrls
+		: callbackUrls(config.publicUrl, '[secret]');
+	out(
+		service.hookSecretGenerated
+			? 'Callback URLs — a new hook secret was generated and is shown only now (`npm run urls` shows it again); paste each into its provider:'
+			: 'Callback URLs (hook secret hidden; `npm run urls` prints them in full):',
+	);
+	out(`  MOFH     reseller panel ▸ API ▸ Setup WHM API ▸ API Callback URL:  ${urls.mofh}`);
+	out(`  Xolphin  send to Xolphin support as the webhook endpoint:          ${urls.xolphin}`);
+	out(`  Wooxy    default target of /wooxy create:                          ${urls.wooxy}`);
 	out(
 		config.discord.token
 			? `Alerts: delivered to Discord (${config.discord.apiUrl})`

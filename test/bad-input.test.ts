@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { test } from 'node:test';
-import type { APIInteraction } from 'discord-api-types/v10';
+import {
+	type APIInteraction,
+	ApplicationCommandType,
+	InteractionResponseType,
+	InteractionType,
+	MessageFlags,
+} from 'discord-api-types/v10';
 import type { InjectOptions } from 'fastify';
 import type { Event } from '../src/events/event.js';
-import { buildTestApp, SECRET } from './helpers.js';
+import type { OutboxEntry } from '../src/state/outbox.js';
+import { buildTestApp, multipart, SECRET } from './helpers.js';
 
 /**
  * A generated bad-input suite: thousands of malformed and hostile requests to the three receivers and to
@@ -132,20 +139,24 @@ function post(url: string, contentType: string | undefined, payload: string | Bu
 	return { method: 'POST', url, headers: contentType ? { 'content-type': contentType } : {}, payload };
 }
 
-function multipart(
+/** A multipart body with a random boundary; `file` adds a PHP upload among the fields. */
+function multipartOf(
 	fields: Fields,
 	options: { file?: boolean } = {},
 ): { payload: string; contentType: string } {
-	const boundary = `hookcord${int(1e9)}`;
-	const part = (disposition: string, value: string) =>
-		`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n${value}\r\n`;
-	const parts = entriesOf(fields).map(([name, value]) => part(`name="${name}"`, value));
-	if (options.file) {
-		const file = part('name="upload"; filename="a.php"', "<?php system($_GET['c']); ?>");
-		parts.splice(int(parts.length + 1), 0, file);
-	}
-	const payload = `${parts.join('')}--${boundary}--\r\n`;
-	return { payload, contentType: `multipart/form-data; boundary=${boundary}` };
+	const entries = entriesOf(fields);
+	const { body, contentType } = multipart(entries, {
+		boundary: `hookcord${int(1e9)}`,
+		...(options.file && {
+			file: {
+				name: 'upload',
+				filename: 'a.php',
+				content: "<?php system($_GET['c']); ?>",
+				at: int(entries.length + 1),
+			},
+		}),
+	});
+	return { payload: body, contentType };
 }
 
 type Transport = 'urlencoded' | 'multipart' | 'query';
@@ -155,7 +166,7 @@ const transport = (): Transport => pick(['urlencoded', 'multipart', 'query'] as 
 function mofhRequest(fields: Fields, how: Transport, url = HOOK.mofh): InjectOptions {
 	if (how === 'query') return { method: 'POST', url: `${url}?${form(fields)}` };
 	if (how === 'multipart') {
-		const { payload, contentType } = multipart(fields);
+		const { payload, contentType } = multipartOf(fields);
 		return post(url, contentType, payload);
 	}
 	return post(url, URLENCODED, form(fields));
@@ -325,7 +336,7 @@ function badMofh(n: number): Case {
 		},
 		() => mofh('no content type', 415, post(HOOK.mofh, undefined, Buffer.from(form(base())))),
 		() => {
-			const { payload, contentType } = multipart(base(), { file: true });
+			const { payload, contentType } = multipartOf(base(), { file: true });
 			return mofh('multipart with a file part', 400, post(HOOK.mofh, contentType, payload));
 		},
 		() => {
@@ -335,10 +346,10 @@ function badMofh(n: number): Case {
 				'multipart/form-data; boundary=nothere',
 				`multipart/form-data; boundary=${'b'.repeat(300)}`,
 			]);
-			return mofh('multipart with a bogus boundary', 400, post(HOOK.mofh, type, multipart(base()).payload));
+			return mofh('multipart with a bogus boundary', 400, post(HOOK.mofh, type, multipartOf(base()).payload));
 		},
 		() => {
-			const { payload, contentType } = multipart(base());
+			const { payload, contentType } = multipartOf(base());
 			const cut = payload.slice(0, 1 + int(payload.length - 8));
 			return mofh('truncated multipart', 400, post(HOOK.mofh, contentType, cut));
 		},
@@ -503,7 +514,7 @@ function badXolphin(n: number): Case {
 		},
 		() => xolphin('text/plain', 415, post(HOOK.xolphin, 'text/plain', form(base()))),
 		() => {
-			const { payload, contentType } = multipart(base());
+			const { payload, contentType } = multipartOf(base());
 			const type = pick([contentType, 'application/xml', 'application/octet-stream']);
 			return xolphin('unsupported content type', 415, post(HOOK.xolphin, type, payload));
 		},
@@ -804,14 +815,26 @@ function signedHeaders(body: string | Buffer, options: { key?: KeyObject; timest
 	return { 'x-signature-ed25519': signature.toString('hex'), 'x-signature-timestamp': timestamp };
 }
 
-function interactionBody(n: number, type = pick([2, 3, 4, 5])): Record<string, unknown> {
+function interactionBody(
+	n: number,
+	type = pick([
+		InteractionType.ApplicationCommand,
+		InteractionType.MessageComponent,
+		InteractionType.ApplicationCommandAutocomplete,
+		InteractionType.ModalSubmit,
+	]),
+): Record<string, unknown> {
 	return {
-		id: `${900000000000000000 + n}`,
+		id: `9${String(n).padStart(17, '0')}`,
 		application_id: '123456789012345678',
 		type,
 		token: `token-${n}`,
 		version: 1,
-		data: { id: '1', name: pick(['status', 'account', 'nonexistent']), type: 1 },
+		data: {
+			id: '1',
+			name: pick(['status', 'account', 'nonexistent']),
+			type: ApplicationCommandType.ChatInput,
+		},
 	};
 }
 
@@ -838,7 +861,13 @@ function interaction(
 
 function validInteraction(n: number): Case {
 	if (chance(0.3)) {
-		const body = JSON.stringify({ type: 1, id: `${n}`, application_id: '1', token: 't', version: 1 });
+		const body = JSON.stringify({
+			type: InteractionType.Ping,
+			id: `${n}`,
+			application_id: '1',
+			token: 't',
+			version: 1,
+		});
 		return interaction('signed ping', 'valid', body, signedHeaders(body));
 	}
 	const body = JSON.stringify(interactionBody(n));
@@ -969,23 +998,22 @@ async function buildHarness(secret = SECRET) {
 		HOOK_RATE_LIMIT: '1000000',
 	};
 	const dispatched: APIInteraction[] = [];
-	const { app, store, worker, sent, outbox } = await buildTestApp(env, {
-		interactions: {
-			publicKey: keys.publicHex,
-			dispatch: async (incoming, sendInitial) => {
-				dispatched.push(incoming);
-				void sendInitial({ type: 4, data: { content: 'ok', flags: 64 } });
-			},
-			track: () => {},
+	const { app, store, worker, sent } = await buildTestApp(env, {
+		dispatch: async (incoming, sendInitial) => {
+			dispatched.push(incoming);
+			void sendInitial({
+				type: InteractionResponseType.ChannelMessageWithSource,
+				data: { content: 'ok', flags: MessageFlags.Ephemeral },
+			});
 		},
 	});
 	/** Every event written to the outbox, in order: a request's events are the ones added while it ran. */
 	const stored: Event[] = [];
-	const add = outbox.add;
-	outbox.add = async (event) => {
-		const entry = await add(event);
-		stored.push(event);
-		return entry;
+	const commit = store.commit;
+	store.commit = async (writes) => {
+		await commit(writes);
+		for (const write of writes)
+			if (write.collection === 'outbox') stored.push((write.value as OutboxEntry).event);
 	};
 	return { app, store, worker, sent, stored, dispatched };
 }

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
-import type { APIEmbed } from 'discord-api-types/v10';
-import { request } from 'undici';
-import { parseConfig } from '../src/config.js';
-import { type Service, startService } from '../src/service.js';
-import { type DiscordDouble, startDiscordDouble } from './doubles/discord.js';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { InteractionResponseType, InteractionType } from 'discord-api-types/v10';
 import { startWooxyDouble, type WooxyDouble } from './doubles/wooxy.js';
-import { silent } from './helpers.js';
+import {
+	autocomplete,
+	type Interactions,
+	keyPair,
+	type Payload,
+	signedHeaders,
+	startInteractions,
+	TRANSPORTS,
+	text,
+} from './interactions.js';
 
 /**
  * Every slash command end to end, over both paths: the real discord.js client logged into the Discord
@@ -17,180 +21,67 @@ import { silent } from './helpers.js';
 const SECRET = 'commands-secret-0123456789';
 const STAFF_ROLE = '223456789012345678';
 
-function keyPair(): { privateKey: KeyObject; publicHex: string } {
-	const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-	return {
-		privateKey,
-		publicHex: publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex'),
-	};
-}
-
-interface Final {
-	/** The first answer's callback type: 4 message, 5 deferred, 8 autocomplete. */
-	type: number;
-	ephemeral: boolean;
-	content?: string;
-	embeds: APIEmbed[];
-	choices?: { name: string; value: string }[];
-}
-
-type Transport = 'gateway' | 'http';
-type Payload = ReturnType<DiscordDouble['makeChatInputInteraction']>;
-
 describe('slash commands over the gateway and over HTTP interactions', () => {
-	let discord: DiscordDouble;
+	let f: Interactions;
 	let wooxy: WooxyDouble;
-	let service: Service;
-	const keys = keyPair();
 
 	before(async () => {
-		discord = await startDiscordDouble();
 		wooxy = await startWooxyDouble({ delayMs: 30 });
-		const config = parseConfig({
-			HOST: '127.0.0.1',
-			PORT: '0',
-			STORE_URL: 'memory://',
-			HOOK_SECRET: SECRET,
-			PUBLIC_URL: 'https://hooks.example.com',
-			DISCORD_TOKEN: discord.token,
-			DISCORD_API_URL: discord.apiUrl,
-			DISCORD_PUBLIC_KEY: keys.publicHex,
-			ALERTS_CHANNEL: 'off',
-			STAFF_ROLE_IDS: STAFF_ROLE,
-			WOOXY_API_TOKEN: wooxy.token,
-			WOOXY_API_URL: wooxy.url,
-			MOFH_ALLOWED_IPS: '*',
-			XOLPHIN_ALLOWED_IPS: '*',
-		});
-		service = await startService(config, { logger: silent, print: () => {} });
-		await discord.waitFor(() => service.gateway?.isReady(), 10_000, 'the bot logged into the gateway');
+		f = await startInteractions(
+			(discord) => ({
+				HOOK_SECRET: SECRET,
+				PUBLIC_URL: 'https://hooks.example.com',
+				DISCORD_GUILD_ID: discord.guildId,
+				ALERTS_CHANNEL: 'off',
+				STAFF_ROLE_IDS: STAFF_ROLE,
+				WOOXY_API_TOKEN: wooxy.token,
+				WOOXY_API_URL: wooxy.url,
+				MOFH_ALLOWED_IPS: '*',
+				XOLPHIN_ALLOWED_IPS: '*',
+			}),
+			{ who: { roles: [STAFF_ROLE] } },
+		);
 		// State the commands read: an account's lifecycle and a certificate request.
-		const mofh = (fields: Record<string, string>) =>
-			service.app.inject({
-				method: 'POST',
-				url: `/hooks/mofh/${SECRET}`,
-				payload: new URLSearchParams(fields).toString(),
-				headers: { 'content-type': 'application/x-www-form-urlencoded' },
-			});
+		const mofh = f.mofhCallback;
 		await mofh({ username: 'host_55512345', status: 'ACTIVATED', comments: 'GENERIC ACTIVATION' });
 		await mofh({ username: 'host_55512345', status: 'sql204', comments: 'SQL_SERVER' });
 		await mofh({ username: 'host_55512345', status: 'CLIENTDOMADD', comments: 'shop.example.com' });
 		await mofh({ username: 'host_55512345', status: 'SUSPENDED', comments: 'ADMIN_CLOSE : DAILY_IO' });
 		await mofh({ username: 'host_55599999', status: 'ACTIVATED' });
-		await mofh({ username: 'other_1055512', status: 'ACTIVATED' });
-		await service.app.inject({
+		// Alphabetically first, yet only a substring match for "host": tells prefix-first from plain order.
+		await mofh({ username: 'ghost_1055512', status: 'ACTIVATED' });
+		await mofh({ username: 'epiz_31337000', status: 'SUSPENDED', comments: 'ADMIN_CLOSE : PHISHING' });
+		await f.service.app.inject({
 			method: 'GET',
 			url: `/hooks/xolphin/${SECRET}?RequestId=31337&Status=Updated&State=DCV&Domain=shop.example.com`,
 		});
-		await service.app.inject({
+		await f.service.app.inject({
 			method: 'GET',
 			url: `/hooks/xolphin/${SECRET}?RequestId=31337&Status=Issued`,
 		});
 	});
+	// Each test starts with an empty Wooxy account: none reads what another created.
+	beforeEach(() => wooxy?.reset());
 	after(async () => {
-		await service?.close();
-		await discord?.close();
+		await f?.close();
 		await wooxy?.close();
 	});
 
-	function command(
-		name: string,
-		sub: string,
-		options: Record<string, string> = {},
-		roles = [STAFF_ROLE],
-	): Payload {
-		return discord.makeChatInputInteraction({
-			commandName: name,
-			roles,
-			options: [
-				{
-					type: 1,
-					name: sub,
-					options: Object.entries(options).map(([key, value]) => ({ type: 3, name: key, value })),
-				},
-			],
-		});
-	}
+	const run: Interactions['run'] = (transport, payload) => f.run(transport, payload);
+	const command = (name: string, sub: string, options: Record<string, string> = {}, roles?: string[]) =>
+		f.command(name, sub, options, roles && { roles });
+	const complete = (name: string, sub: string, option: string, value: string, roles?: string[]) =>
+		autocomplete(command(name, sub, {}, roles), option, value);
 
-	function autocomplete(
-		name: string,
-		sub: string,
-		option: string,
-		value: string,
-		roles = [STAFF_ROLE],
-	): Payload {
-		const payload = command(name, sub, {}, roles) as unknown as Record<string, unknown> & {
-			data: Record<string, unknown>;
-		};
-		payload.type = 4;
-		payload.data.options = [
-			{ type: 1, name: sub, options: [{ type: 3, name: option, value, focused: true }] },
-		];
-		return payload as unknown as Payload;
-	}
-
-	async function signedPost(body: string, headers: Record<string, string> = {}) {
-		const timestamp = String(Math.floor(Date.now() / 1000));
-		const signature = sign(null, Buffer.from(timestamp + body), keys.privateKey).toString('hex');
-		const res = await request(`${service.address}/interactions`, {
-			method: 'POST',
-			headers: {
-				'content-type': 'application/json',
-				'x-signature-ed25519': signature,
-				'x-signature-timestamp': timestamp,
-				...headers,
-			},
-			body,
-		});
-		return { status: res.statusCode, body: await res.body.text() };
-	}
-
-	/** Runs an interaction over one path and returns what the member finally sees. */
-	async function run(transport: Transport, payload: Payload): Promise<Final> {
-		let initial: { type: number; data?: Record<string, unknown> };
-		if (transport === 'http') {
-			const res = await signedPost(JSON.stringify(payload));
-			assert.equal(res.status, 200, res.body);
-			initial = JSON.parse(res.body);
-		} else {
-			discord.injectInteraction(payload);
-			initial = (
-				await discord.waitFor(
-					(d) => d.interactionResponses.find((r) => r.interactionId === payload.id),
-					5000,
-					'interaction callback',
-				)
-			).body as typeof initial;
-		}
-		const flags = Number(initial.data?.flags ?? 0);
-		if (initial.type === 8)
-			return { type: 8, ephemeral: false, embeds: [], choices: initial.data?.choices as Final['choices'] };
-		let body = initial.data ?? {};
-		if (initial.type === 5) {
-			body = (
-				await discord.waitFor(
-					(d) => d.edits.find((edit) => edit.token === payload.token),
-					5000,
-					'deferred reply edited',
-				)
-			).body as Record<string, unknown>;
-			assert.deepEqual(body.allowed_mentions, { parse: [] });
-		}
-		return {
-			type: initial.type,
-			ephemeral: (flags & 64) === 64,
-			...(typeof body.content === 'string' && { content: body.content }),
-			embeds: (body.embeds ?? []) as APIEmbed[],
-		};
-	}
-
-	const text = (final: Final) => JSON.stringify(final.embeds) + (final.content ?? '');
-
-	for (const transport of ['gateway', 'http'] as const) {
+	for (const transport of TRANSPORTS) {
 		describe(`over ${transport === 'http' ? 'HTTP interactions' : 'the gateway'}`, () => {
-			it('/account status shows status, reason, category, SQL cluster, domains, history and deletion estimate', async () => {
+			it('/account status shows status, reason, category, SQL cluster, domains and history', async () => {
 				const final = await run(transport, command('account', 'status', { user: 'host_55512345' }));
-				assert.equal(final.type, 5, 'the handler defers before reading the store');
+				assert.equal(
+					final.type,
+					InteractionResponseType.DeferredChannelMessageWithSource,
+					'the handler defers before reading the store',
+				);
 				assert.equal(final.ephemeral, true);
 				const shown = text(final);
 				for (const fact of [
@@ -199,12 +90,19 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 					'Temporary',
 					'sql204',
 					'shop.example.com',
-					'Expected deletion',
 					'Recent history',
 					'ADMIN_CLOSE : DAILY_IO',
 				]) {
 					assert.ok(shown.includes(fact), `reply shows ${fact}`);
 				}
+				assert.ok(!shown.includes('Expected deletion'), 'a daily limit is lifted: no deletion estimate');
+			});
+
+			it('/account status estimates the deletion of a permanently suspended account', async () => {
+				const final = await run(transport, command('account', 'status', { user: 'epiz_31337000' }));
+				const shown = text(final);
+				assert.ok(shown.includes('PHISHING') && shown.includes('Permanent'), shown);
+				assert.ok(shown.includes('Expected deletion'), shown);
 			});
 
 			it('/account status for an unknown user says no callbacks were seen', async () => {
@@ -213,16 +111,18 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 			});
 
 			it('/account status autocompletes prefix matches before substring matches', async () => {
-				const final = await run(transport, autocomplete('account', 'status', 'user', '555'));
-				assert.equal(final.type, 8);
+				// "ghost_…" sorts first alphabetically, but only contains "host": it must come last.
+				const final = await run(transport, complete('account', 'status', 'user', 'host'));
+				assert.equal(final.type, InteractionResponseType.ApplicationCommandAutocompleteResult);
 				assert.deepEqual(
 					final.choices?.map((choice) => choice.value),
-					['host_55512345', 'host_55599999', 'other_1055512'].filter((name) => name.includes('555')),
+					['host_55512345', 'host_55599999', 'ghost_1055512'],
 				);
-				const prefix = await run(transport, autocomplete('account', 'status', 'user', 'host_555'));
+				// Substring matches alone come alphabetically.
+				const inside = await run(transport, complete('account', 'status', 'user', '555'));
 				assert.deepEqual(
-					prefix.choices?.map((choice) => choice.value),
-					['host_55512345', 'host_55599999'],
+					inside.choices?.map((choice) => choice.value),
+					['ghost_1055512', 'host_55512345', 'host_55599999'],
 				);
 			});
 
@@ -276,16 +176,29 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 			});
 
 			it('/wooxy create autocompletes the last event name', async () => {
-				const final = await run(transport, autocomplete('wooxy', 'create', 'events', 'hard, so'));
+				const final = await run(transport, complete('wooxy', 'create', 'events', 'hard, so'));
 				const values = final.choices?.map((choice) => choice.value) ?? [];
 				assert.ok(values.includes('hard, soft'));
 				assert.ok(values.every((value) => value.startsWith('hard, ') && !value.endsWith(', hard')));
+				// Names starting with the typed text come before names containing it ("read" has an "e" too).
+				const e = await run(transport, complete('wooxy', 'create', 'events', 'hard, e'));
+				assert.deepEqual(
+					e.choices?.slice(0, 3).map((choice) => choice.value),
+					['hard, email-subscribed', 'hard, email-unsubscribed', 'hard, read'],
+				);
 			});
 
 			it('/wooxy list and /wooxy remove', async () => {
+				const empty = await run(transport, command('wooxy', 'list', {}));
+				assert.match(text(empty), /has no webhooks/);
+				await run(
+					transport,
+					command('wooxy', 'create', { title: 'to-remove', events: 'hard', domain_id: '102' }),
+				);
 				const listed = await run(transport, command('wooxy', 'list', {}));
 				const first = wooxy.webhooks[0];
 				assert.ok(first);
+				assert.equal(first.title, 'to-remove');
 				assert.ok(text(listed).includes(first.title));
 				const removed = await run(transport, command('wooxy', 'remove', { id: String(first.id) }));
 				assert.match(removed.content ?? '', new RegExp(`Removed Wooxy webhook ${first.id}`));
@@ -302,18 +215,36 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 					transport,
 					command('account', 'status', { user: 'host_55512345' }, ['111']),
 				);
-				assert.equal(refused.type, 4);
+				assert.equal(refused.type, InteractionResponseType.ChannelMessageWithSource);
 				assert.equal(refused.ephemeral, true);
 				assert.match(refused.content ?? '', /for staff/);
 				assert.doesNotMatch(text(refused), /DAILY_IO/);
-				const choices = await run(transport, autocomplete('account', 'status', 'user', 'host', ['111']));
+				const choices = await run(transport, complete('account', 'status', 'user', 'host', ['111']));
 				assert.deepEqual(choices.choices, []);
+			});
+
+			it('with STAFF_ROLE_IDS, the role is what counts: Manage Server alone is refused, the role from another guild too', async () => {
+				const manager = f.discord.makeChatInputInteraction({
+					commandName: 'account',
+					roles: ['111'],
+					permissions: String(1n << 5n),
+					options: [
+						{ type: 1, name: 'status', options: [{ type: 3, name: 'user', value: 'host_55512345' }] },
+					],
+				});
+				const refused = await run(transport, manager);
+				assert.match(refused.content ?? '', /for staff/);
+				const foreign = command('account', 'status', { user: 'host_55512345' });
+				const elsewhere = { ...foreign, guild_id: '123456789012345678' } as Payload;
+				const outside = await run(transport, elsewhere);
+				assert.equal(outside.ephemeral, true);
+				assert.match(outside.content ?? '', /only in the staff server/);
+				assert.doesNotMatch(text(outside), /DAILY_IO/);
 			});
 		});
 	}
 
 	it('30 simultaneous /wooxy create never put more than 10 requests in flight', async () => {
-		const before = wooxy.requests.length;
 		const payloads = Array.from({ length: 30 }, (_, i) =>
 			command('wooxy', 'create', {
 				title: `burst-${i}`,
@@ -323,80 +254,42 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 			}),
 		);
 		const results = await Promise.all(payloads.map((payload, i) => run(i % 2 ? 'http' : 'gateway', payload)));
-		assert.equal(wooxy.requests.length - before, 30);
+		assert.equal(wooxy.requests.length, 30);
 		assert.ok(wooxy.maxInFlight <= 10, `max in flight ${wooxy.maxInFlight}`);
 		assert.ok(wooxy.maxInFlight > 1, 'the calls really overlapped');
 		assert.ok(results.every((final) => /Wooxy webhook created/.test(text(final))));
 	});
 
 	describe('POST /interactions signature checks', () => {
-		const ping = JSON.stringify({ type: 1 });
+		const ping = JSON.stringify({ type: InteractionType.Ping });
 
 		it('answers PING with PONG', async () => {
-			const res = await signedPost(ping);
+			const res = await f.post(ping);
 			assert.equal(res.status, 200);
-			assert.deepEqual(JSON.parse(res.body), { type: 1 });
+			assert.deepEqual(JSON.parse(res.body), { type: InteractionResponseType.Pong });
 		});
 
-		function signed(body = ping, timestamp = String(Math.floor(Date.now() / 1000)), key = keys.privateKey) {
-			return { timestamp, signature: sign(null, Buffer.from(timestamp + body), key).toString('hex') };
-		}
-		async function post(body: string, headers: Record<string, string | undefined>) {
-			const res = await request(`${service.address}/interactions`, {
-				method: 'POST',
-				headers: Object.fromEntries(
-					Object.entries({ 'content-type': 'application/json', ...headers }).filter(
-						([, v]) => v !== undefined,
-					),
-				) as Record<string, string>,
-				body,
-			});
-			return { status: res.statusCode, body: await res.body.text() };
-		}
-
-		const good = () => signed();
+		const good = () => signedHeaders(ping, f.keys.privateKey);
+		const without = (name: string) =>
+			Object.fromEntries(Object.entries(good()).filter(([header]) => header !== name));
 		const cases: [string, () => Promise<{ status: number }>][] = [
-			['no signature header', () => post(ping, { 'x-signature-timestamp': good().timestamp })],
-			['no timestamp header', () => post(ping, { 'x-signature-ed25519': good().signature })],
-			[
-				'a malformed signature',
-				() =>
-					post(ping, { 'x-signature-ed25519': 'zz'.repeat(64), 'x-signature-timestamp': good().timestamp }),
-			],
-			[
-				'a signature by another key',
-				() => {
-					const other = signed(ping, undefined, keyPair().privateKey);
-					return post(ping, {
-						'x-signature-ed25519': other.signature,
-						'x-signature-timestamp': other.timestamp,
-					});
-				},
-			],
-			[
-				'a tampered body',
-				() => {
-					const s = good();
-					return post(JSON.stringify({ type: 2 }), {
-						'x-signature-ed25519': s.signature,
-						'x-signature-timestamp': s.timestamp,
-					});
-				},
-			],
+			['no signature header', () => f.post(ping, without('x-signature-ed25519'))],
+			['no timestamp header', () => f.post(ping, without('x-signature-timestamp'))],
+			['a malformed signature', () => f.post(ping, { ...good(), 'x-signature-ed25519': 'zz'.repeat(64) })],
+			['a signature by another key', () => f.post(ping, signedHeaders(ping, keyPair().privateKey))],
+			['a tampered body', () => f.post(JSON.stringify({ type: InteractionType.ApplicationCommand }), good())],
 			[
 				'a stale timestamp',
-				() => {
-					const s = signed(ping, String(Math.floor(Date.now() / 1000) - 400));
-					return post(ping, { 'x-signature-ed25519': s.signature, 'x-signature-timestamp': s.timestamp });
-				},
+				() =>
+					f.post(ping, signedHeaders(ping, f.keys.privateKey, String(Math.floor(Date.now() / 1000) - 400))),
 			],
 			[
 				'a timestamp signed for another time',
 				() => {
-					const s = good();
-					return post(ping, {
-						'x-signature-ed25519': s.signature,
-						'x-signature-timestamp': String(Number(s.timestamp) - 1),
+					const headers = good();
+					return f.post(ping, {
+						...headers,
+						'x-signature-timestamp': String(Number(headers['x-signature-timestamp']) - 1),
 					});
 				},
 			],

@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type DiscordDouble, snowflake, startDiscordDouble } from './doubles/discord.js';
-import { scratchDir } from './process.js';
+import { runScript, scratchDir } from './process.js';
 
 /** `npm run commands:deploy` against the Discord double, which validates command bodies like Discord. */
 
-const ROOT = resolve(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-
 async function deploy(env: Record<string, string>, cwd: string) {
-	const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts', 'deploy-commands.ts')], {
-		cwd,
-		env: { PATH: process.env.PATH ?? '', ...env },
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	let out = '';
-	child.stdout.on('data', (chunk) => {
-		out += chunk;
-	});
-	child.stderr.on('data', (chunk) => {
-		out += chunk;
-	});
-	const [code] = await once(child, 'exit');
-	return { code: code as number, out };
+	const { code, stdout, stderr } = await runScript('scripts/deploy-commands.ts', { env, cwd });
+	return { code, out: stdout + stderr };
 }
 
 describe('npm run commands:deploy', () => {
@@ -54,16 +36,41 @@ describe('npm run commands:deploy', () => {
 		assert.ok(registration, 'one bulk registration');
 		assert.equal(registration.guildId, discord.guildId);
 		const commands = registration.body as { name: string; default_member_permissions: string }[];
-		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'wooxy']);
+		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'domain', 'wooxy']);
 		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}
-		assert.match(out, /Registered 4 command\(s\) for guild/);
+		assert.match(out, /Registered 5 command\(s\) for guild \d+ \(guild-scoped/);
 		assert.match(out, /\/wooxy create\|list\|remove/);
+		assert.match(out, /\/account status\|domains\|suspend\|unsuspend/);
+		assert.match(out, /\/domain lookup/);
 		assert.ok(!out.includes(discord.token));
 	});
 
-	it('registers globally without DISCORD_GUILD_ID', async () => {
+	it('registers in every guild of a DISCORD_GUILD_ID list, guild-scoped, and never globally', async () => {
+		const second = snowflake();
+		const before = discord.commandRegistrations.length;
+		const { code, out } = await deploy(
+			{
+				DISCORD_TOKEN: discord.token,
+				DISCORD_API_URL: discord.apiUrl,
+				DISCORD_APPLICATION_ID: discord.applicationId,
+				DISCORD_GUILD_ID: `${discord.guildId}, ${second}`,
+			},
+			dir.path,
+		);
+		assert.equal(code, 0, out);
+		const registrations = discord.commandRegistrations.slice(before);
+		assert.deepEqual(
+			registrations.map((registration) => registration.guildId),
+			[discord.guildId, second],
+		);
+		assert.match(out, new RegExp(`for guild ${discord.guildId} \\(guild-scoped`));
+		assert.match(out, new RegExp(`for guild ${second} \\(guild-scoped`));
+	});
+
+	it('without DISCORD_GUILD_ID registers nothing and says that commands refuse until it is set', async () => {
+		const before = discord.commandRegistrations.length;
 		const { code, out } = await deploy(
 			{
 				DISCORD_TOKEN: discord.token,
@@ -72,9 +79,10 @@ describe('npm run commands:deploy', () => {
 			},
 			dir.path,
 		);
-		assert.equal(code, 0, out);
-		assert.equal(discord.commandRegistrations.at(-1)?.guildId, null);
-		assert.match(out, /global/);
+		assert.equal(code, 78, out);
+		assert.equal(discord.commandRegistrations.length, before, 'no global registration');
+		assert.match(out, /needs DISCORD_GUILD_ID/);
+		assert.match(out, /refuses every staff command/);
 	});
 
 	it('says what is missing without a token or application id', async () => {
@@ -83,6 +91,6 @@ describe('npm run commands:deploy', () => {
 			dir.path,
 		);
 		assert.equal(code, 78);
-		assert.match(out, /DISCORD_TOKEN and DISCORD_APPLICATION_ID/);
+		assert.match(out, /needs DISCORD_TOKEN, DISCORD_APPLICATION_ID/);
 	});
 });

@@ -1,11 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { join, resolve } from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { APIEmbed } from 'discord-api-types/v10';
 import { Client, request } from 'undici';
 import {
 	type DiscordDouble,
@@ -13,8 +7,18 @@ import {
 	snowflake,
 	startDiscordDouble,
 } from './doubles/discord.js';
-import { type RunningHookcord, scratchDir, startHookcord } from './process.js';
-import { privateStore, type StoreKind, unavailable } from './stores.js';
+import {
+	footerIds,
+	onDiscordDouble,
+	type RunningHookcord,
+	readyz,
+	runScript,
+	scratchDir,
+	startHookcord,
+	waitForPending,
+} from './process.js';
+import { type Step, scenariosOnStores } from './scenarios.js';
+import { privateStore, type StoreKind } from './stores.js';
 
 /**
  * Delivery under Discord faults, with the real process (`node --import tsx src/main.ts`) against the
@@ -28,11 +32,7 @@ import { privateStore, type StoreKind, unavailable } from './stores.js';
  * each starting from the process the previous one left (see `Lab`).
  */
 
-const ROOT = resolve(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 const SECRET = 'faults-secret-0123456789abcdef';
-/** Long enough for a stray retry or a duplicate to show up, after everything expected has arrived. */
-const SETTLE_MS = 300;
 /** Upper bound for "it gets there": generous, the three stores share two cores with the rest of CI. */
 const ARRIVES_MS = 15_000;
 
@@ -61,8 +61,6 @@ interface Lab {
 	hookcord: RunningHookcord;
 	/** Every event id a callback was answered 200 with, in this lab. */
 	acknowledged: string[];
-	/** Stops the scenarios after a failed one: they build on each other. */
-	broken: boolean;
 	start(env?: Record<string, string>): Promise<RunningHookcord>;
 	close(): Promise<void>;
 }
@@ -84,15 +82,10 @@ async function openLab(kind: StoreKind): Promise<Lab> {
 		hook,
 		hookcord: undefined as unknown as RunningHookcord,
 		acknowledged: [],
-		broken: false,
 		async start(env = {}) {
 			const hookcord = await startHookcord(
 				{
-					STORE_URL: store.url,
-					HOOK_SECRET: SECRET,
-					DISCORD_TOKEN: discord.token,
-					DISCORD_API_URL: discord.apiUrl,
-					MOFH_ALLOWED_IPS: '*',
+					...onDiscordDouble(discord, store.url, SECRET),
 					WOOXY_ALLOWED_IPS: '*',
 					ALERTS_CHANNEL_ACCOUNTS: A,
 					ALERTS_CHANNEL_SUSPENSIONS: B,
@@ -103,6 +96,8 @@ async function openLab(kind: StoreKind): Promise<Lab> {
 					// twice. Scenarios that need a shorter timeout ask for it.
 					DELIVERY_TIMEOUT: '2s',
 					RATE_LIMIT_MAX_WAIT: '500ms',
+					// A restart after SIGKILL on Redis/Postgres waits for the dead process's delivery lease.
+					LEADER_LEASE: '2s',
 					...env,
 				},
 				scratch.path,
@@ -193,24 +188,17 @@ async function send(lab: Lab, perTopic: Partial<Record<Topic, number>>) {
 }
 
 /** The event id in every embed footer that reached Discord, bot channels and webhooks, repeats kept. */
-function footerIds(discord: DiscordDouble): string[] {
-	const bodies = [...discord.messages, ...discord.webhookMessages].map((message) => message.body);
-	return bodies.flatMap((body) =>
-		((body.embeds ?? []) as APIEmbed[]).map(
-			(embed) => /event (\w+)/.exec(embed.footer?.text ?? '')?.[1] ?? `(no id: ${embed.footer?.text})`,
-		),
-	);
-}
+const allFooterIds = (discord: DiscordDouble) => footerIds([...discord.messages, ...discord.webhookMessages]);
 
 function delivered(discord: DiscordDouble, ids: string[]): boolean {
-	const seen = new Set(footerIds(discord));
+	const seen = new Set(allFooterIds(discord));
 	return ids.every((id) => seen.has(id));
 }
 
 /** The alerts that reached Discord are exactly `ids`, each once: nothing lost, doubled or foreign. */
 function assertExactlyOnce(discord: DiscordDouble, ids: string[], label: string): void {
 	const counts = new Map<string, number>();
-	for (const id of footerIds(discord)) counts.set(id, (counts.get(id) ?? 0) + 1);
+	for (const id of allFooterIds(discord)) counts.set(id, (counts.get(id) ?? 0) + 1);
 	const expected = new Set(ids);
 	assert.equal(expected.size, ids.length, 'every callback got its own id');
 	const report = {
@@ -222,8 +210,9 @@ function assertExactlyOnce(discord: DiscordDouble, ids: string[], label: string)
 }
 
 /**
- * Waits (bounded) until every alert acknowledged so far has arrived, gives a duplicate time to show up,
- * then checks that Discord holds exactly those, once each.
+ * Waits (bounded) until every alert acknowledged so far has arrived and the process has nothing left to
+ * send (its /readyz counts no pending alert, so no copy can still be on its way), then checks that
+ * Discord holds exactly those, once each.
  */
 async function expectAllOnce(lab: Lab, label: string): Promise<void> {
 	const ids = [...lab.acknowledged];
@@ -232,9 +221,13 @@ async function expectAllOnce(lab: Lab, label: string): Promise<void> {
 		ARRIVES_MS,
 		`${label}: all ${ids.length} alerts arrive`,
 	);
-	await sleep(SETTLE_MS);
+	await pendingIs(lab.hookcord, 0, `${label}: nothing left to send`);
 	assertExactlyOnce(lab.discord, ids, label);
 }
+
+/** Waits (bounded) until the process's worker holds exactly `count` alerts, per /readyz. */
+const pendingIs = (hookcord: RunningHookcord, count: number, what: string) =>
+	waitForPending(hookcord, count, what, ARRIVES_MS);
 
 const CHANNEL_POST = /\/channels\/\d+\/messages$/;
 /** Bot-channel posts among `requests` (all channels, or one). */
@@ -270,36 +263,9 @@ function logs(hookcord: RunningHookcord): LogLine[] {
 		});
 }
 
-async function readyz(hookcord: RunningHookcord) {
-	const res = await request(`${hookcord.url}/readyz`);
-	return {
-		statusCode: res.statusCode,
-		body: (await res.body.json()) as {
-			problems: string[];
-			delivery: { halted?: string; paused: { destination: string; reason: string }[] };
-		},
-	};
-}
-
 /** `npm run alerts -- <args>` on the same store and working directory as the process. */
-async function alertsScript(args: string[], storeUrl: string, cwd: string) {
-	const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'scripts', 'alerts.ts'), ...args], {
-		cwd,
-		env: { PATH: process.env.PATH ?? '', STORE_URL: storeUrl },
-		stdio: ['ignore', 'pipe', 'pipe'],
-	});
-	let stdout = '';
-	let stderr = '';
-	child.stdout.on('data', (chunk) => {
-		stdout += chunk;
-	});
-	child.stderr.on('data', (chunk) => {
-		stderr += chunk;
-	});
-	const timer = setTimeout(() => child.kill('SIGKILL'), ARRIVES_MS);
-	const [code] = (await once(child, 'exit')) as [number | null];
-	clearTimeout(timer);
-	return { code, stdout, stderr };
+function alertsScript(args: string[], storeUrl: string, cwd: string) {
+	return runScript('scripts/alerts.ts', { args, env: { STORE_URL: storeUrl }, cwd, timeoutMs: ARRIVES_MS });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -309,23 +275,7 @@ async function alertsScript(args: string[], storeUrl: string, cwd: string) {
 const CHANNEL_FAULT = { method: 'POST', path: CHANNEL_POST } as const;
 const ALWAYS = Number.POSITIVE_INFINITY;
 
-function scenarios(kind: StoreKind): void {
-	let lab: Lab | undefined;
-	before(async () => {
-		lab = await openLab(kind);
-	});
-	after(async () => {
-		await lab?.close();
-	});
-	/** A scenario of the chain: skipped once an earlier one failed, since it starts where that one ended. */
-	const step = (name: string, body: (lab: Lab, t: TestContext) => Promise<void>) =>
-		it(name, async (t) => {
-			if (!lab || lab.broken) return t.skip('an earlier scenario on this store failed');
-			lab.broken = true;
-			await body(lab, t);
-			lab.broken = false;
-		});
-
+function scenarios(step: Step<Lab>): void {
 	step('5xx and timeouts many times in a row, a lost response among them: every alert once', async (lab) => {
 		const { discord } = lab;
 		// Short timeouts for the hanging posts, and in-place waits above the whole-second Retry-After of the
@@ -392,7 +342,7 @@ function scenarios(kind: StoreKind): void {
 			const onB = await send(lab, { SUSPENSIONS: 3 });
 			await discord.waitFor((d) => delivered(d, onB.all), ARRIVES_MS, "B's alerts arrive");
 			assert.ok(
-				!onA.all.some((id) => footerIds(discord).includes(id)),
+				!onA.all.some((id) => allFooterIds(discord).includes(id)),
 				"B's alerts were delivered while A's waited out the rate limit",
 			);
 			await expectAllOnce(lab, 'long 429');
@@ -423,7 +373,8 @@ function scenarios(kind: StoreKind): void {
 		);
 		assert.match(fatal.msg, /401/);
 		await send(lab, { ACCOUNTS: 1, SUSPENSIONS: 1, DOMAINS: 1 });
-		await sleep(600); // the retry schedule (50/100/200 ms) would have posted several times by now
+		// All six alerts are queued behind the halt (the worker has decided about each of them).
+		await pendingIs(first, 6, 'the alerts wait behind the halt');
 		assert.deepEqual(
 			postsSince().map((r) => r.status),
 			[401],
@@ -481,11 +432,19 @@ function scenarios(kind: StoreKind): void {
 				ARRIVES_MS,
 				'channel B goes on',
 			);
-			await sleep(SETTLE_MS);
+			// The ten alerts for A and the webhook wait in the worker, whose destinations are still paused.
+			await pendingIs(first, 10, 'the paused destinations keep their alerts');
+			assert.deepEqual(
+				(await readyz(first)).body.delivery.paused.map((entry) => entry.destination).sort(),
+				[...paused].sort(),
+			);
 			assert.equal(channelPosts(since(), A).length, 1, 'one request to the forbidden channel, no more');
 			assert.equal(webhookPosts(since(), hook.id).length, 1, 'one request to the unknown webhook, no more');
 			const kept = [...early.ACCOUNTS, ...early.EMAIL, ...late.ACCOUNTS, ...late.EMAIL];
-			assert.ok(!kept.some((id) => footerIds(discord).includes(id)), 'nothing reached a paused destination');
+			assert.ok(
+				!kept.some((id) => allFooterIds(discord).includes(id)),
+				'nothing reached a paused destination',
+			);
 			assert.equal(await first.kill('SIGTERM'), 0);
 
 			discord.clearFaults();
@@ -585,7 +544,7 @@ function scenarios(kind: StoreKind): void {
 			);
 			const attempts = postsSince().length;
 			assert.ok(attempts >= 2, `it was retried before giving up (${attempts} attempts)`);
-			await sleep(500); // 50/100/200 ms retries would show here
+			await pendingIs(first, 0, 'the worker holds nothing more to retry');
 			assert.equal(postsSince().length, attempts, 'the outbox no longer retries it');
 			assert.equal(await first.kill('SIGTERM'), 0);
 
@@ -606,10 +565,9 @@ function scenarios(kind: StoreKind): void {
 	);
 }
 
-describe('delivery under Discord faults: the real process, no alert lost or doubled', {
-	concurrency: true,
-}, () => {
-	for (const kind of FAULT_STORES) {
-		describe(`on ${kind}`, { concurrency: 1, skip: unavailable(kind) ?? false }, () => scenarios(kind));
-	}
-});
+scenariosOnStores(
+	'delivery under Discord faults: the real process, no alert lost or doubled',
+	FAULT_STORES,
+	openLab,
+	scenarios,
+);

@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
-import { buildApp } from '../src/app.js';
 import { type Config, parseConfig } from '../src/config.js';
 import type { Destination } from '../src/delivery/destinations.js';
-import { routeTopics } from '../src/delivery/destinations.js';
-import { createOutbox } from '../src/delivery/outbox.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
-import { createWorker } from '../src/delivery/worker.js';
-import type { InteractionsOptions } from '../src/discord/interactions-route.js';
+import type { WorkerOptions } from '../src/delivery/worker.js';
 import type { ParsedEvent } from '../src/events/event.js';
+import type { Dispatch } from '../src/interactions/dispatch.js';
 import { PayloadError } from '../src/providers/fields.js';
-import { createIngest } from '../src/state/ingest.js';
-import { KeyedLock } from '../src/state/keyed-lock.js';
-import { createProjector } from '../src/state/projector.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { composeServices } from '../src/service.js';
+import type { Store } from '../src/state/store.js';
 
 export const SECRET = 'test-secret-0123456789';
 export const silent = pino({ level: 'silent' });
@@ -40,8 +35,9 @@ export interface Sent {
 export interface TestAppOptions {
 	store?: Store;
 	logger?: FastifyBaseLogger;
-	/** Enables `POST /interactions` (DISCORD_PUBLIC_KEY must be in `env` to match). */
-	interactions?: InteractionsOptions;
+	/** Answers `POST /interactions` instead of the slash commands (DISCORD_PUBLIC_KEY must be in `env`). */
+	dispatch?: Dispatch;
+	now?: () => number;
 }
 
 /**
@@ -50,42 +46,25 @@ export interface TestAppOptions {
  */
 export async function buildTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}) {
 	const config = testConfig(env);
-	const theStore = options.store ?? (await openStore(config.storeUrl));
 	const sent: Sent[] = [];
-	const lock = new KeyedLock();
-	const project = createProjector(theStore, lock);
-	const outbox = createOutbox(theStore);
-	const worker = createWorker({
-		outbox,
+	const services = await composeServices(config, {
+		logger: options.logger ?? silent,
+		gateway: false,
+		// The test starts the worker itself, whatever the store.
+		lease: false,
+		// Route tests count alerts, not Discord's pace: thousands of them must not wait 5 s per 5 messages.
+		delivery: { rate: { messages: 1_000, perMs: 1_000 } },
 		send: async (destination, message) => {
 			sent.push({ destination, message });
 		},
-		route: routeTopics(config),
-		project,
-		log: silent,
-		retrySchedule: config.delivery.retrySchedule,
-		retryBudget: config.delivery.retryBudget,
+		...(options.store && { store: options.store }),
+		...(options.dispatch && { dispatch: options.dispatch }),
+		...(options.now && { now: options.now }),
 	});
-	const ingest = createIngest({
-		outbox,
-		project,
-		store: theStore,
-		lock,
-		log: silent,
-		notify: worker.enqueue,
-	});
-	const app = await buildApp({
-		config,
-		store: theStore,
-		ingest,
-		hookSecret: config.hookSecret ?? SECRET,
-		delivery: worker,
-		logger: options.logger ?? silent,
-		...(options.interactions && { interactions: options.interactions }),
-	});
+	const { app, store, worker, outbox } = services;
 	await worker.start();
 	app.addHook('onClose', () => worker.stop());
-	return { app, store: theStore, worker, sent, outbox, config };
+	return { app, store, worker, sent, outbox, config };
 }
 
 /** `a=1&b=2` from a record. */
@@ -93,14 +72,22 @@ export function form(fields: Record<string, string>): string {
 	return new URLSearchParams(fields).toString();
 }
 
-/** A multipart/form-data body of text fields, as MOFH may post. */
+/**
+ * The one multipart/form-data builder: text fields (in order; a name may repeat when given as entries),
+ * as MOFH may post, optionally with a file part inserted before the field at `file.at`.
+ */
 export function multipart(
-	fields: Record<string, string>,
-	boundary = 'hookcordboundary',
+	fields: Record<string, string> | [string, string][],
+	{
+		boundary = 'hookcordboundary',
+		file,
+	}: { boundary?: string; file?: { name: string; filename: string; content: string; at: number } } = {},
 ): { body: string; contentType: string } {
-	const parts = Object.entries(fields).map(
-		([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
-	);
+	const part = (disposition: string, value: string) =>
+		`--${boundary}\r\nContent-Disposition: form-data; ${disposition}\r\n\r\n${value}\r\n`;
+	const entries = Array.isArray(fields) ? fields : Object.entries(fields);
+	const parts = entries.map(([name, value]) => part(`name="${name}"`, value));
+	if (file) parts.splice(file.at, 0, part(`name="${file.name}"; filename="${file.filename}"`, file.content));
 	return {
 		body: `${parts.join('')}--${boundary}--\r\n`,
 		contentType: `multipart/form-data; boundary=${boundary}`,
@@ -133,38 +120,50 @@ export function eventIds(messages: OutgoingMessage[]): (string | undefined)[] {
 }
 
 /**
- * One process's worth of hookcord on `store` with no HTTP: ingest plus a worker whose Discord sends run
- * `script` (throw a DeliveryError to fail one). `attempts` records every send, `sent` the ones that went
- * through. The worker is not started.
+ * One process's worth of hookcord on `store` (composed like the real one; its HTTP side is not used):
+ * ingest plus a worker whose Discord sends run `script` (throw a DeliveryError to fail one). `attempts`
+ * records every send, `sent` the ones that went through, `reads` how often the outbox was read whole
+ * (start and sweeps). The worker is not started.
  */
-export function deliveryHarness(
+export async function deliveryHarness(
 	store: Store,
 	script: (message: OutgoingMessage) => void | Promise<void> = () => {},
-	options: { retryBudget?: number; retrySchedule?: number[]; pauseMs?: number; sweepMs?: number } = {},
+	options: Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'log'>> = {},
 ) {
 	const config = testConfig({ ALERTS_CHANNEL: '100000000000000001', DISCORD_TOKEN: 'x' });
+	const { now, ...delivery } = options;
 	const attempts: OutgoingMessage[] = [];
 	const sent: OutgoingMessage[] = [];
-	const lock = new KeyedLock();
-	const project = createProjector(store, lock);
-	const outbox = createOutbox(store);
-	const worker = createWorker({
-		outbox,
+	const { outbox, worker, ingest } = await composeServices(config, {
+		logger: silent,
+		store,
+		gateway: false,
+		// Several harnesses on one store stand for several processes, each starting its own worker.
+		lease: false,
 		send: async (_destination, message) => {
 			attempts.push(message);
 			await script(message);
 			sent.push(message);
 		},
-		route: routeTopics(config),
-		project,
-		log: silent,
-		retrySchedule: options.retrySchedule ?? [5, 10],
-		retryBudget: options.retryBudget ?? 60_000,
-		...(options.pauseMs !== undefined && { pauseMs: options.pauseMs }),
-		sweepMs: options.sweepMs ?? 50,
+		delivery: {
+			retrySchedule: [5, 10],
+			retryBudget: 60_000,
+			sweepMs: 50,
+			// Real-time tests with millisecond retries: Discord's pace only where a test asks for it.
+			rate: { messages: 1_000, perMs: 1_000 },
+			...delivery,
+		},
+		...(now && { now }),
 	});
-	const ingest = createIngest({ outbox, project, store, lock, log: silent, notify: worker.enqueue });
-	return { attempts, sent, ids: () => eventIds(sent), outbox, worker, ingest };
+	// The worker reads the whole outbox at start and at every sweep: counting the reads lets a test wait
+	// for sweeps (the chance to send a copy again) instead of sleeping.
+	let reads = 0;
+	const scan = outbox.scan;
+	outbox.scan = () => {
+		reads++;
+		return scan();
+	};
+	return { attempts, sent, ids: () => eventIds(sent), reads: () => reads, outbox, worker, ingest };
 }
 
 /** Reject if `promise` has not settled within `ms`. */

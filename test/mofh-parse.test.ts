@@ -8,7 +8,8 @@ import { describe, test } from 'node:test';
 import type { SuspensionReason } from '../src/events/event.js';
 import { type Fields, flattenFields, MAX_FIELD_LENGTH, PayloadError } from '../src/providers/fields.js';
 import { htmlToText, parseMofh } from '../src/providers/mofh/parse.js';
-import { estimatedDeletion, parseSuspensionReason } from '../src/providers/mofh/suspension.js';
+import { parseSuspensionReason } from '../src/providers/mofh/suspension.js';
+import { estimatedDeletion } from '../src/vocabulary/mofh.js';
 import { expectKind, throwsPayload } from './helpers.js';
 
 const USER = 'hname_12345678';
@@ -118,66 +119,37 @@ describe('parseMofh: SUSPENDED with every documented reason', () => {
 			assert.deepEqual(suspend(code), { raw: code, code, category });
 			assert.deepEqual(parseSuspensionReason(code), { raw: code, code, category });
 		});
-		test(`${code} : <reason> keeps the reason as detail`, () => {
+		test(`${code} : <reason> is still ${code}`, () => {
 			const raw = `${code} : reported by staff`;
-			assert.deepEqual(suspend(raw), { raw, code, category, detail: 'reported by staff' });
+			assert.deepEqual(suspend(raw), { raw, code, category });
 		});
 	}
-
-	test('ADMIN_CLOSE : <reason> → ADMIN_CLOSE permanent, closed by admin', () => {
-		const raw = 'ADMIN_CLOSE : terms of service';
-		assert.deepEqual(suspend(raw), {
-			raw,
-			code: 'ADMIN_CLOSE',
-			category: 'permanent',
-			closedBy: 'admin',
-			detail: 'terms of service',
-		});
-	});
-
-	test('bare ADMIN_CLOSE and RES_CLOSE name who closed the account', () => {
-		assert.deepEqual(suspend('ADMIN_CLOSE'), {
-			raw: 'ADMIN_CLOSE',
-			code: 'ADMIN_CLOSE',
-			category: 'permanent',
-			closedBy: 'admin',
-		});
-		assert.deepEqual(suspend('RES_CLOSE'), {
-			raw: 'RES_CLOSE',
-			code: 'RES_CLOSE',
-			category: 'permanent',
-			closedBy: 'reseller',
-		});
-	});
-
-	test('RES_CLOSE : my reason → RES_CLOSE permanent, closed by the reseller', () => {
-		assert.deepEqual(suspend('RES_CLOSE : my reason'), {
-			raw: 'RES_CLOSE : my reason',
-			code: 'RES_CLOSE',
-			category: 'permanent',
-			closedBy: 'reseller',
-			detail: 'my reason',
-		});
-	});
 });
 
 describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
 	const cases: { raw: string; expected: Omit<SuspensionReason, 'raw'> }[] = [
+		// The wrappers name who closed the account; an admin's words after ADMIN_CLOSE are no code.
+		{
+			raw: 'ADMIN_CLOSE : terms of service',
+			expected: { code: 'ADMIN_CLOSE', category: 'permanent', closedBy: 'admin' },
+		},
+		{ raw: 'ADMIN_CLOSE', expected: { code: 'ADMIN_CLOSE', category: 'permanent', closedBy: 'admin' } },
+		{ raw: 'RES_CLOSE', expected: { code: 'RES_CLOSE', category: 'permanent', closedBy: 'reseller' } },
 		{
 			raw: 'ADMIN_CLOSE : DAILY_HIT',
-			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin', detail: 'DAILY_HIT' },
+			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin' },
 		},
 		{
 			raw: 'ADMIN_CLOSE : DAILY_IO',
-			expected: { code: 'DAILY_IO', category: 'temporary', closedBy: 'admin', detail: 'DAILY_IO' },
+			expected: { code: 'DAILY_IO', category: 'temporary', closedBy: 'admin' },
 		},
 		{
 			raw: 'ADMIN_CLOSE : DAILY_cpu',
-			expected: { code: 'DAILY_CPU', category: 'temporary', closedBy: 'admin', detail: 'DAILY_cpu' },
+			expected: { code: 'DAILY_CPU', category: 'temporary', closedBy: 'admin' },
 		},
 		{
 			raw: 'ADMIN_CLOSE : DAILY_ cpu',
-			expected: { code: 'DAILY_CPU', category: 'temporary', closedBy: 'admin', detail: 'DAILY_ cpu' },
+			expected: { code: 'DAILY_CPU', category: 'temporary', closedBy: 'admin' },
 		},
 		{
 			raw: 'ADMIN_CLOSE : abuse_complaint LINKED_PHISH_mail',
@@ -185,24 +157,59 @@ describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
 				code: 'ABUSE_COMPLAINT',
 				category: 'permanent',
 				closedBy: 'admin',
-				detail: 'abuse_complaint LINKED_PHISH_mail',
 			},
 		},
 		{
+			// An undocumented code is shown as unknown, not as the wrapper's permanent closure.
 			raw: 'ADMIN_CLOSE : DISPOSABLE_EMAIL',
-			expected: { code: 'ADMIN_CLOSE', category: 'permanent', closedBy: 'admin', detail: 'DISPOSABLE_EMAIL' },
+			expected: {
+				code: 'DISPOSABLE_EMAIL',
+				category: 'unknown',
+				closedBy: 'admin',
+			},
+		},
+		{
+			// Every DAILY_* code is a daily limit, documented or not.
+			raw: 'ADMIN_CLOSE : DAILY_EP',
+			expected: { code: 'DAILY_EP', category: 'temporary', closedBy: 'admin' },
+		},
+		{
+			raw: 'ADMIN_CLOSE : daily_ bandwidth',
+			expected: {
+				code: 'DAILY_BANDWIDTH',
+				category: 'temporary',
+				closedBy: 'admin',
+			},
+		},
+		{ raw: 'DAILY_INODES', expected: { code: 'DAILY_INODES', category: 'temporary' } },
+		{
+			raw: 'ADMIN_CLOSE : SOMETHING_NEW_2026',
+			expected: {
+				code: 'SOMETHING_NEW_2026',
+				category: 'unknown',
+				closedBy: 'admin',
+			},
+		},
+		{
+			// Not a code but an administrator's words: the documented permanent `ADMIN_CLOSE : <reason>`.
+			raw: 'ADMIN_CLOSE : repeated abuse of the free plan',
+			expected: {
+				code: 'ADMIN_CLOSE',
+				category: 'permanent',
+				closedBy: 'admin',
+			},
 		},
 		{
 			raw: 'ADMIN_CLOSE; ADMIN_CLOSE : BAD PHISHING',
-			expected: { code: 'PHISHING', category: 'permanent', closedBy: 'admin', detail: 'BAD PHISHING' },
+			expected: { code: 'PHISHING', category: 'permanent', closedBy: 'admin' },
 		},
 		{
 			raw: 'RES_CLOSE : my reason',
-			expected: { code: 'RES_CLOSE', category: 'permanent', closedBy: 'reseller', detail: 'my reason' },
+			expected: { code: 'RES_CLOSE', category: 'permanent', closedBy: 'reseller' },
 		},
 		{
 			raw: '  admin_close   :   daily_hit  ',
-			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin', detail: 'daily_hit' },
+			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin' },
 		},
 		{ raw: 'phishing', expected: { code: 'PHISHING', category: 'permanent' } },
 		{ raw: '  auto_idle ', expected: { code: 'AUTO_IDLE', category: 'inactivity' } },
@@ -213,12 +220,11 @@ describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
 				code: 'RES_CLOSE',
 				category: 'permanent',
 				closedBy: 'reseller',
-				detail: 'requested by the owner, phishing suspected',
 			},
 		},
 		{
 			raw: 'res_close:spam',
-			expected: { code: 'RES_CLOSE', category: 'permanent', closedBy: 'reseller', detail: 'spam' },
+			expected: { code: 'RES_CLOSE', category: 'permanent', closedBy: 'reseller' },
 		},
 		{
 			raw: 'RES_CLOSE : see ticket: 123456',
@@ -226,16 +232,15 @@ describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
 				code: 'RES_CLOSE',
 				category: 'permanent',
 				closedBy: 'reseller',
-				detail: 'see ticket: 123456',
 			},
 		},
 		{
 			raw: 'ADMIN_CLOSE : DAILY_HIT : again',
-			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin', detail: 'DAILY_HIT : again' },
+			expected: { code: 'DAILY_HIT', category: 'temporary', closedBy: 'admin' },
 		},
 		{
 			raw: 'SOMETHING : DAILY_HIT',
-			expected: { code: 'DAILY_HIT', category: 'temporary', detail: 'DAILY_HIT' },
+			expected: { code: 'DAILY_HIT', category: 'temporary' },
 		},
 		{ raw: 'WEIRD new thing', expected: { code: 'WEIRD_NEW_THING', category: 'unknown' } },
 		{ raw: 'ADMIN_CLOSE :   ', expected: { code: 'ADMIN_CLOSE', category: 'permanent', closedBy: 'admin' } },
@@ -258,14 +263,27 @@ describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
 
 describe('estimatedDeletion', () => {
 	const at = Date.UTC(2024, 0, 15, 12, 30);
-	test('60 days after a suspension', () => {
-		assert.equal(estimatedDeletion(at, { code: 'PHISHING' }), at + 60 * DAY);
-		assert.equal(estimatedDeletion(at, { code: 'DAILY_HIT' }), at + 60 * DAY);
-		assert.equal(estimatedDeletion(at, { code: 'UNKNOWN' }), at + 60 * DAY);
+	test('60 days after a permanent suspension', () => {
+		assert.equal(estimatedDeletion(at, parseSuspensionReason('PHISHING')), at + 60 * DAY);
+		assert.equal(
+			estimatedDeletion(at, parseSuspensionReason('ADMIN_CLOSE : terms of service')),
+			at + 60 * DAY,
+		);
+		assert.equal(estimatedDeletion(at, parseSuspensionReason('RES_CLOSE : unpaid')), at + 60 * DAY);
 	});
 	test('2 days after an AUTO_IDLE suspension', () => {
-		assert.equal(estimatedDeletion(at, { code: 'AUTO_IDLE' }), at + 2 * DAY);
 		assert.equal(estimatedDeletion(at, parseSuspensionReason('auto_idle')), at + 2 * DAY);
+	});
+	test('none where no deletion follows: daily limits are lifted, unknown reasons are not guessed', () => {
+		for (const raw of [
+			'DAILY_HIT',
+			'ADMIN_CLOSE : DAILY_EP',
+			'MYSQL_OVERLOAD',
+			'ADMIN_CLOSE : DISPOSABLE_EMAIL',
+			'',
+		]) {
+			assert.equal(estimatedDeletion(at, parseSuspensionReason(raw)), undefined, raw);
+		}
 	});
 });
 
@@ -278,6 +296,9 @@ describe('parseMofh: domain callbacks', () => {
 		{ code: 'CLIENTSUBREM', kind: 'domain.removed', domainKind: 'subdomain' },
 		{ code: 'CLIENTSUBDEL', kind: 'domain.removed', domainKind: 'subdomain' },
 		{ code: 'CLIENTDOMREM', kind: 'domain.removed', domainKind: 'addon' },
+		// REM and DEL are synonyms for every domain code, not only the subdomain one.
+		{ code: 'CLIENTPARKDEL', kind: 'domain.removed', domainKind: 'parked' },
+		{ code: 'CLIENTDOMDEL', kind: 'domain.removed', domainKind: 'addon' },
 	];
 	for (const { code, kind, domainKind } of codes) {
 		test(`${code} with a domain in comments → ${kind} ${domainKind}, domain lower-cased`, () => {

@@ -45,7 +45,6 @@ const dailyHit: SuspensionReason = {
 	code: 'DAILY_HIT',
 	category: 'temporary',
 	closedBy: 'admin',
-	detail: 'DAILY_HIT',
 };
 
 function apply(events: Event[], start?: AccountState): AccountState {
@@ -169,6 +168,44 @@ describe('projectAccount: lifecycle', () => {
 			text: '',
 		} satisfies Event;
 		assert.throws(() => projectAccount(undefined, ticket), /concerns no account/);
+	});
+});
+
+describe('projectAccount: staff actions', () => {
+	const action = (at: number, extra: Record<string, unknown> = {}) =>
+		account('account.action', at, {
+			action: 'suspend',
+			key: 'abcd1234',
+			reason: 'phishing kit',
+			linked: false,
+			by: { id: '123456789012345678', name: 'oncall' },
+			outcome: 'done',
+			answer: 'Completed, this account will be fully suspended in 2 minutes.',
+			actionId: '1234567890123456789',
+			...extra,
+		});
+
+	test('records the action in the history and remembers the key, leaving the status to MOFH callbacks', () => {
+		const active = projectAccount(undefined, account('account.activated', T0));
+		const acted = projectAccount(active, action(T0 + MINUTE));
+		assert.equal(acted.status, 'active', 'MOFH confirms a suspension by its own callback');
+		assert.equal(acted.key, 'abcd1234');
+		assert.equal(acted.history.at(-1)?.kind, 'account.action');
+		assert.equal(
+			acted.history.at(-1)?.summary,
+			'Suspend by oncall (key abcd1234): done — Completed, this account will be fully suspended in 2 minutes.',
+		);
+		assert.equal(
+			projectAccount(acted, action(T0 + MINUTE)),
+			acted,
+			'replaying the same action changes nothing',
+		);
+		const suspended = projectAccount(
+			acted,
+			account('account.suspended', T0 + 2 * MINUTE, { reason: phishing }),
+		);
+		assert.equal(suspended.status, 'suspended');
+		assert.equal(suspended.key, 'abcd1234', 'callbacks keep the key');
 	});
 });
 

@@ -6,6 +6,7 @@ import type { ParsedEvent } from '../src/events/event.js';
 import type { AccountState } from '../src/state/project.js';
 import { pruneExpired, type Store } from '../src/state/store.js';
 import { deliveryHarness } from './helpers.js';
+import { until } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
 /**
@@ -20,6 +21,12 @@ const harness = (
 	script?: (message: OutgoingMessage) => void,
 	options: { retryBudget?: number } = {},
 ) => deliveryHarness(store, script, options);
+
+/** Waits (bounded) until the worker has read the whole outbox twice more: two sweeps have run. */
+async function twoMoreSweeps(harness: { reads: () => number }) {
+	const seen = harness.reads();
+	await until(() => harness.reads() >= seen + 2, 'two more sweeps');
+}
 
 const activated = (username: string): ParsedEvent => ({
 	provider: 'mofh',
@@ -49,7 +56,7 @@ for (const kind of STORE_KINDS) {
 			const opened = await open(kind, t);
 			if (!opened) return;
 			const { store, defer } = opened;
-			const { ingest, worker, ids } = harness(store);
+			const { ingest, worker, ids } = await harness(store);
 			await worker.start();
 			defer(() => worker.stop());
 			const retries = [];
@@ -74,8 +81,8 @@ for (const kind of STORE_KINDS) {
 			if (!opened) return;
 			const { store, defer } = opened;
 			// Two harnesses, two locks: as two receivers behind a load balancer would be.
-			const one = harness(store);
-			const two = harness(store);
+			const one = await harness(store);
+			const two = await harness(store);
 			await one.worker.start();
 			defer(() => one.worker.stop());
 			const storedIds: string[] = [];
@@ -96,12 +103,8 @@ for (const kind of STORE_KINDS) {
 				storedIds.push(retry.id);
 			}
 			// The delivering process sends each stored event once (its sweep picks up the other's).
-			const deadline = Date.now() + 5000;
-			while (one.ids().length < storedIds.length) {
-				assert.ok(Date.now() < deadline, 'every stored event was delivered');
-				await new Promise((resolve) => setTimeout(resolve, 10));
-			}
-			await new Promise((resolve) => setTimeout(resolve, 120)); // two more sweeps: no second copy
+			await until(() => one.ids().length >= storedIds.length, 'every stored event was delivered');
+			await twoMoreSweeps(one); // each a chance to send a second copy
 			assert.deepEqual([...one.ids()].sort(), [...storedIds].sort());
 		});
 
@@ -110,19 +113,23 @@ for (const kind of STORE_KINDS) {
 			if (!opened) return;
 			const { store, defer } = opened;
 			let outage = true;
-			const first = harness(store, () => {
+			const first = await harness(store, () => {
 				if (outage) throw new DeliveryError('retry', 'Discord 503');
 			});
 			await first.worker.start();
 			const accepted = [];
 			for (let i = 0; i < 12; i++) accepted.push((await first.ingest(activated(`host_bk${i}`))).id);
-			await new Promise((resolve) => setTimeout(resolve, 30));
+			// Crash while a message is in flight: recorded, tried, failed and waiting for its retry.
+			await until(
+				async () => first.attempts.length >= 2 && (await first.outbox.getBatch('channel:100000000000000001')),
+				'the message in flight was tried and retried',
+			);
 			await first.worker.stop(); // the "crash": nothing more happens in this process
 			const inFlight = await first.outbox.getBatch('channel:100000000000000001');
 			assert.ok(inFlight, 'the message being sent was recorded before sending');
 
 			outage = false;
-			const second = harness(store);
+			const second = await harness(store);
 			assert.equal(await second.worker.start(), 12, 'every accepted alert is still pending');
 			defer(() => second.worker.stop());
 			await second.worker.idle();
@@ -137,7 +144,7 @@ for (const kind of STORE_KINDS) {
 			if (!opened) return;
 			const { store, defer } = opened;
 			let broken = true;
-			const { ingest, worker, outbox, ids } = harness(
+			const { ingest, worker, outbox, ids } = await harness(
 				store,
 				() => {
 					if (broken) throw new DeliveryError('retry', 'Discord 500');
@@ -147,12 +154,11 @@ for (const kind of STORE_KINDS) {
 			await worker.start();
 			defer(() => worker.stop());
 			const { id } = await ingest(activated('host_dead'));
-			const deadline = Date.now() + 5000;
 			// fail() writes the dead letter, then removes the outbox entry: wait for both.
-			while ((await outbox.listFailed()).length === 0 || (await outbox.pending()).length > 0) {
-				assert.ok(Date.now() < deadline, 'the alert reached the dead letter in time');
-				await new Promise((resolve) => setTimeout(resolve, 10));
-			}
+			await until(
+				async () => (await outbox.listFailed()).length > 0 && (await outbox.pending()).length === 0,
+				'the alert reached the dead letter',
+			);
 			const [failed] = await outbox.listFailed();
 			assert.equal(failed?.event.id, id);
 			assert.match(failed?.lastError ?? '', /retry budget spent: Discord 500/);
@@ -173,7 +179,7 @@ for (const kind of STORE_KINDS) {
 			if (!opened) return;
 			const { store, defer } = opened;
 			let failures = 1;
-			const { ingest, worker, outbox, ids } = harness(
+			const { ingest, worker, outbox, ids } = await harness(
 				store,
 				() => {
 					if (failures-- > 0) throw new DeliveryError('retry', 'Discord 500');
@@ -202,9 +208,10 @@ for (const kind of STORE_KINDS) {
 			const opened = await open(kind, t);
 			if (!opened) return;
 			const { store } = opened;
+			const expires = Date.now() + 5;
 			await store.seen.set('old', 'a', 5);
 			await store.seen.set('fresh', 'b', 60_000);
-			await new Promise((resolve) => setTimeout(resolve, 30));
+			await until(() => Date.now() > expires, "the old fingerprint's 5 ms passed");
 			assert.equal(await pruneExpired(store.seen), 1);
 			if (kind === 'sqlite') {
 				const rows = (
@@ -220,19 +227,15 @@ for (const kind of STORE_KINDS) {
 			const opened = await open(kind, t);
 			if (!opened) return;
 			const { store, defer } = opened;
-			const receiver = harness(store); // never started: like DELIVERY=off
-			const deliverer = harness(store);
+			const receiver = await harness(store); // never started: like DELIVERY=off
+			const deliverer = await harness(store);
 			await deliverer.worker.start();
 			defer(() => deliverer.worker.stop());
 			const accepted = [];
 			for (let i = 0; i < 5; i++) accepted.push((await receiver.ingest(activated(`host_sw${i}`))).id);
 			assert.deepEqual(receiver.sent, []);
-			const deadline = Date.now() + 5000;
-			while (deliverer.ids().length < 5) {
-				assert.ok(Date.now() < deadline, 'the sweep delivered the receiver-only entries');
-				await new Promise((resolve) => setTimeout(resolve, 10));
-			}
-			await new Promise((resolve) => setTimeout(resolve, 150)); // three more sweeps
+			await until(() => deliverer.ids().length >= 5, 'the sweep delivered the receiver-only entries');
+			await twoMoreSweeps(deliverer); // each a chance to revive a delivered entry
 			assert.deepEqual(deliverer.ids().sort(), accepted.sort());
 		});
 	});

@@ -5,6 +5,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
+import type { Event, EventKind, EventOf, ParsedEvent, SuspensionReason } from '../src/events/event.js';
+import { parseMofh } from '../src/providers/mofh/parse.js';
+import { parseWooxy } from '../src/providers/wooxy/parse.js';
+import { parseXolphin } from '../src/providers/xolphin/parse.js';
+import { COLOURS, renderEvent, renderHeadlines } from '../src/render/alert.js';
 import {
 	codePoints,
 	embedLength,
@@ -12,10 +17,10 @@ import {
 	fitEmbed,
 	LIMITS,
 	truncate,
-} from '../src/discord/limits.js';
-import { embedToText } from '../src/discord/plain.js';
-import { COLOURS, renderEvent, renderHeadlines } from '../src/discord/render.js';
-import type { Event, EventKind, ParsedEvent, SuspensionReason } from '../src/events/event.js';
+} from '../src/render/limits.js';
+import { embedToText } from '../src/render/plain.js';
+import { renderAccountStatus, renderCertStatus, renderFailed } from '../src/render/state.js';
+import { projectAccount, projectCert } from '../src/state/project.js';
 
 const RECEIVED = Date.UTC(2024, 2, 1, 9, 30, 15, 250);
 const DAY = 86_400_000;
@@ -68,6 +73,8 @@ interface Sample {
 	fields?: Record<string, string>;
 	/** Substrings of the description. */
 	description?: string[];
+	/** Fields the embed must not have. */
+	absent?: string[];
 }
 
 const SAMPLES: Sample[] = [
@@ -106,15 +113,28 @@ const SAMPLES: Sample[] = [
 	},
 	{
 		name: 'account.suspended (temporary, wrapped in ADMIN_CLOSE)',
-		event: suspension('DAILY_HIT', 'temporary', { closedBy: 'admin', detail: 'DAILY_HIT' }),
+		event: suspension('DAILY_HIT', 'temporary', { closedBy: 'admin' }),
 		title: /^Account suspended \(temporary\)$/,
 		colour: COLOURS.warning,
 		fields: {
 			Reason: '`DAILY_HIT` — The daily hits limit was exceeded; lifted when the day resets.',
 			Category: 'Temporary',
 			'Closed by': 'MOFH administrator',
-			'Expected deletion (estimate)': deletionStamp(60),
 		},
+		// A daily limit is lifted when the day resets: no deletion follows, so none is estimated.
+		absent: ['Expected deletion (estimate)'],
+	},
+	{
+		name: 'account.suspended (undocumented code wrapped in ADMIN_CLOSE)',
+		event: suspension('DISPOSABLE_EMAIL', 'unknown', { closedBy: 'admin' }),
+		title: /^Account suspended$/,
+		colour: COLOURS.danger,
+		fields: {
+			Reason: '`DISPOSABLE_EMAIL` — not a documented MOFH reason',
+			Category: 'Unknown',
+			'Closed by': 'MOFH administrator',
+		},
+		absent: ['Expected deletion (estimate)'],
 	},
 	{
 		name: 'account.suspended (AUTO_IDLE)',
@@ -129,7 +149,7 @@ const SAMPLES: Sample[] = [
 	},
 	{
 		name: 'account.suspended (RES_CLOSE)',
-		event: suspension('RES_CLOSE', 'permanent', { closedBy: 'reseller', detail: 'my reason' }),
+		event: suspension('RES_CLOSE', 'permanent', { closedBy: 'reseller' }),
 		title: /^Account closed by the reseller$/,
 		colour: COLOURS.danger,
 		fields: {
@@ -327,6 +347,29 @@ const SAMPLES: Sample[] = [
 		description: ['does not document'],
 	},
 	{
+		name: 'account.action: a staff suspension MOFH refused, the audit line',
+		event: stamp({
+			provider: 'mofh',
+			kind: 'account.action',
+			action: 'suspend',
+			key: 'abcd1234',
+			username: 'hname_12345678',
+			reason: 'phishing kit',
+			by: { id: '123456789012345678', name: 'oncall' },
+			outcome: 'refused',
+			answer: 'This account is not active so can not be suspended ( vPuser : hname_12345678 , status : x )',
+			actionId: '1234567890123456789',
+		}),
+		title: /^Suspend from Discord: refused by MOFH$/,
+		colour: COLOURS.warning,
+		description: [
+			'<@123456789012345678>',
+			'`abcd1234`',
+			'`hname_12345678`',
+			'MOFH: `This account is not active',
+		],
+	},
+	{
 		name: 'unrecognized',
 		event: stamp({
 			provider: 'mofh',
@@ -360,6 +403,7 @@ describe('renderEvent: one event of every kind', () => {
 			'cert.updated': true,
 			'cert.deleted': true,
 			'email.event': true,
+			'account.action': true,
 			unrecognized: true,
 		};
 		assert.deepEqual(new Set(SAMPLES.map((sample) => sample.event.kind)), new Set(Object.keys(every)));
@@ -379,6 +423,8 @@ describe('renderEvent: one event of every kind', () => {
 			}
 			for (const part of sample.description ?? [])
 				assert.ok(embed.description?.includes(part), `description has ${part}`);
+			for (const name of sample.absent ?? [])
+				assert.ok(!embed.fields?.some((field) => field.name === name), `no field ${name}`);
 		});
 	}
 
@@ -391,7 +437,7 @@ describe('renderEvent: one event of every kind', () => {
 		assert.match(payload.value, /"status": "MIGRATED"/);
 	});
 
-	test('the deletion estimate is 60 days after receipt, or 2 for AUTO_IDLE', () => {
+	test('the deletion estimate is 60 days after receipt, 2 for AUTO_IDLE, none for a temporary suspension', () => {
 		const parse = (event: Event) => {
 			const value = fieldOf(renderEvent(event), 'Expected deletion (estimate)').value;
 			const match = /^<t:(\d+):D> \(<t:(\d+):R>\)$/.exec(value);
@@ -401,8 +447,12 @@ describe('renderEvent: one event of every kind', () => {
 		};
 		const rounding = RECEIVED % 1000;
 		assert.equal(parse(suspension('OTHER', 'permanent')), 60 * DAY - rounding);
-		assert.equal(parse(suspension('MYSQL_OVERLOAD', 'temporary')), 60 * DAY - rounding);
 		assert.equal(parse(suspension('AUTO_IDLE', 'inactivity')), 2 * DAY - rounding);
+		const temporary = renderEvent(suspension('MYSQL_OVERLOAD', 'temporary'));
+		assert.ok(
+			!temporary.fields?.some((field) => field.name === 'Expected deletion (estimate)'),
+			'no estimate for a temporary suspension',
+		);
 	});
 
 	test('an empty raw reason is shown as (empty)', () => {
@@ -428,19 +478,19 @@ describe('renderEvent: user text cannot format or mention', () => {
 			username: 'evil`name @everyone <@123456789012345678>',
 		});
 		const value = fieldOf(renderEvent(event), 'Username').value;
-		assert.equal(value, '`evilˋname @everyone <@123456789012345678>`');
+		assert.equal(value, '`evilˋname @\u200beveryone <\u200b@123456789012345678>`');
 		assert.equal(value.split('`').length - 1, 2, 'only the wrapping backticks remain');
 		assert.ok(value.startsWith('`') && value.endsWith('`'));
 	});
 
 	test('a run of backticks cannot close the span early', () => {
 		const event = stamp({ provider: 'mofh', kind: 'account.deleted', username: '```@here```' });
-		assert.equal(fieldOf(renderEvent(event), 'Username').value, '`ˋˋˋ@hereˋˋˋ`');
+		assert.equal(fieldOf(renderEvent(event), 'Username').value, '`ˋˋˋ@\u200bhereˋˋˋ`');
 	});
 
 	test('line breaks inside a value are flattened', () => {
 		const event = stamp({ provider: 'mofh', kind: 'account.deleted', username: 'a\n\n# @everyone\r\nb' });
-		assert.equal(fieldOf(renderEvent(event), 'Username').value, '`a # @everyone b`');
+		assert.equal(fieldOf(renderEvent(event), 'Username').value, '`a # @\u200beveryone b`');
 	});
 
 	test('a triple backtick in an unrecognized payload cannot end the code block', () => {
@@ -512,7 +562,7 @@ describe('renderEvent: limits under huge values', () => {
 				provider: 'mofh',
 				kind: 'account.suspended',
 				username: astralName,
-				reason: { raw: emojiText, code: huge, category: 'unknown', closedBy: 'admin', detail: emojiText },
+				reason: { raw: emojiText, code: huge, category: 'permanent', closedBy: 'admin' },
 			}),
 		},
 		{
@@ -923,5 +973,288 @@ describe('renderHeadlines', () => {
 		assert.ok(text.endsWith('…'));
 		for (const line of text.split('\n').slice(0, -1))
 			assert.equal(line.split('`').length, 3, 'exactly one code span');
+	});
+});
+
+// ─── Provider text is data ───────────────────────────────────────────────────────────────────────────
+
+/** What a hostile provider (or whoever forges its callbacks) puts in every string it controls. */
+const HOSTILE =
+	'x\n**Account deleted** · `victim`\n# Big [click here](https://evil.example/login) <@&123456789012345678> ' +
+	'<@234567890123456789> <#345678901234567890> </wooxy remove:1> @everyone @here \u001b[2J\u202eevil';
+
+/** Discord text with inline code spans and code blocks taken out: inside them nothing is parsed. */
+function outsideCode(text: string): string {
+	return text.replace(/```[\s\S]*?```/g, ' ').replace(/`[^`]*`/g, ' ');
+}
+
+/** What Discord would turn into something live: a mention, a masked link, a heading, a quote, bold. */
+function assertInert(text: string, where: string): void {
+	assert.doesNotMatch(
+		text,
+		/<[@#][!&]?\d+>|<\/[\w -]+:\d+>|@everyone|@here/i,
+		`${where}: a live mention in ${JSON.stringify(text)}`,
+	);
+	const prose = outsideCode(text);
+	assert.doesNotMatch(prose, /(?<!\\)\]\(/, `${where}: a masked link in ${JSON.stringify(text)}`);
+	assert.doesNotMatch(prose, /(?<!\\)\*\*/, `${where}: bold in ${JSON.stringify(text)}`);
+	assert.doesNotMatch(prose, /^\s*(#|>|-#)/m, `${where}: a heading or quote in ${JSON.stringify(text)}`);
+	assert.doesNotMatch(text, /(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/u, `${where}: a control character`);
+}
+
+function assertEmbedInert(embed: APIEmbed, label: string): void {
+	assertInert(embed.title ?? '', `${label} title`);
+	assertInert(embed.description ?? '', `${label} description`);
+	for (const field of embed.fields ?? []) {
+		assertInert(field.name, `${label} field name ${field.name}`);
+		assertInert(field.value, `${label} field ${field.name}`);
+	}
+	assertInert(embed.footer?.text ?? '', `${label} footer`);
+}
+
+/** The provider-controlled strings of an event, each with HOSTILE appended (enums and ids left alone). */
+const PROVIDER_STRINGS = new Set([
+	'username',
+	'cluster',
+	'domain',
+	'code',
+	'ticketId',
+	'text',
+	'requestId',
+	'state',
+	'event',
+	'email',
+	'messageId',
+	'userId',
+	'note',
+	'raw',
+	'detail',
+]);
+function hostile<T>(value: T, key = ''): T {
+	if (typeof value === 'string') return (PROVIDER_STRINGS.has(key) ? `${value}${HOSTILE}` : value) as T;
+	if (Array.isArray(value)) return value.map((item) => hostile(item, key)) as T;
+	if (value && typeof value === 'object') {
+		const free = key === 'headers' || key === 'fields';
+		return Object.fromEntries(
+			Object.entries(value).map(([k, v]) =>
+				free ? [`${k}${HOSTILE}`, `${String(v)}${HOSTILE}`] : [k, hostile(v, k)],
+			),
+		) as T;
+	}
+	return value;
+}
+
+describe('provider text is rendered as data', () => {
+	for (const sample of SAMPLES) {
+		test(`${sample.name}: hostile text in every provider field forges no line, link, mention or markup`, () => {
+			const event = hostile(sample.event);
+			const rendered = renderEvent(event);
+			// The staff member who acted is named by a Discord mention: an id Discord gave, not provider text.
+			const actor = event.kind === 'account.action' ? `<@${event.by.id}>` : undefined;
+			const embed = actor
+				? (JSON.parse(JSON.stringify(rendered).split(actor).join('@staff')) as APIEmbed)
+				: rendered;
+			assertEmbedInert(embed, sample.name);
+			const content = renderHeadlines([event], [embed]);
+			assert.equal(content.split('\n').length, 1, `one headline line: ${JSON.stringify(content)}`);
+			assertInert(content, `${sample.name} headline`);
+		});
+	}
+
+	test('a Wooxy event name with a newline cannot add a headline to the message content', () => {
+		const events = [
+			stamp(parseWooxy({ event: 'read\nAccount deleted · `host_victim`', email: 'a@b.test' })),
+			stamp({ provider: 'mofh', kind: 'account.activated', username: 'host_1' }),
+		];
+		const content = renderHeadlines(events, events.map(renderEvent));
+		const lines = content.split('\n');
+		assert.equal(lines.length, 2, content);
+		assert.match(lines[0] ?? '', /^E-mail event: read Account deleted · \\`host\\_victim\\`$/);
+		assert.match(lines[1] ?? '', /^Account activated · `host_1`$/);
+	});
+
+	test('a masked link is never clickable, in a ticket reply, a Wooxy event or an unknown status', () => {
+		const link = '[Reset your password](https://evil.example/login)';
+		const embeds = [
+			renderEvent(
+				stamp(
+					parseMofh({
+						callback_type: 'ticket',
+						ticket_id: '77',
+						ticket_status: 'S',
+						support_reply: `Hello<br>${link}`,
+					}),
+				),
+			),
+			renderEvent(stamp(parseWooxy({ event: link, email: 'a@b.test' }))),
+			renderEvent(stamp(parseMofh({ username: 'host_1', status: link }))),
+			renderEvent(stamp(parseXolphin({ RequestId: '31337', Status: link }))),
+		];
+		for (const embed of embeds) {
+			assertEmbedInert(embed, embed.title ?? '');
+			assert.ok(JSON.stringify(embed).includes('evil.example/login'), 'the text itself is still shown');
+		}
+	});
+
+	test('mentions in ticket text, also ones HTML entities decode into, in Xolphin Status and MOFH status are not live', () => {
+		const ticket = renderEvent(
+			stamp(
+				parseMofh({
+					callback_type: 'ticket',
+					ticket_id: '78',
+					ticket_status: 'S',
+					support_reply:
+						'&lt;@&amp;123456789012345678&gt; &#64;everyone &#x40;here <b>&lt;#345678901234567890&gt;</b>',
+				}),
+			),
+		);
+		assertEmbedInert(ticket, 'ticket');
+		assert.match(
+			ticket.description ?? '',
+			/<\u200b@&123456789012345678\\>/,
+			'shown, with its mention broken',
+		);
+		const xolphin = renderEvent(
+			stamp(parseXolphin({ RequestId: '31337', Status: '<@&123456789012345678> @everyone' })),
+		);
+		assertEmbedInert(xolphin, 'xolphin');
+		const mofh = renderEvent(
+			stamp(parseMofh({ username: 'host_1', status: '<@&123456789012345678>@everyone' })),
+		);
+		assertEmbedInert(mofh, 'mofh');
+		for (const embed of [xolphin, mofh]) assert.match(embed.description ?? '', /123456789012345678/);
+	});
+
+	test('/account status: the title, fields and history show provider text as data', () => {
+		let account = projectAccount(
+			undefined,
+			stamp({ provider: 'mofh', kind: 'account.activated', username: `host_1${HOSTILE}` }),
+		);
+		for (const event of [
+			stamp({
+				provider: 'mofh',
+				kind: 'account.sql_cluster',
+				username: `host_1${HOSTILE}`,
+				cluster: `sql1${HOSTILE}`,
+			}),
+			stamp({
+				provider: 'mofh',
+				kind: 'domain.added',
+				username: `host_1${HOSTILE}`,
+				code: 'CLIENTDOMADD',
+				domainKind: 'addon',
+				domain: `a.test${HOSTILE}`,
+			}),
+			hostile(suspension('DAILY_IO', 'temporary')),
+		] as Event[])
+			account = projectAccount(account, { ...event, username: `host_1${HOSTILE}` } as Event);
+		const embed = renderAccountStatus(account);
+		assertEmbedInert(embed, 'account status');
+		assert.match(fieldOf(embed, 'Recent history').value, /SQL cluster assigned/);
+	});
+
+	test('/cert status and /alerts failed show provider text as data', () => {
+		const update = stamp({
+			provider: 'xolphin',
+			kind: 'cert.updated',
+			requestId: `31337${HOSTILE}`,
+			state: `DCV${HOSTILE}`,
+			domain: `a.test${HOSTILE}`,
+		});
+		assertEmbedInert(
+			renderCertStatus(projectCert(undefined, update as EventOf<'cert.updated'>)),
+			'cert status',
+		);
+		const failed = renderFailed([
+			{ event: update, destination: `channel 1${HOSTILE}`, lastError: `Discord said ${HOSTILE}` },
+			{ event: stamp(parseXolphin({ RequestId: '1', Status: HOSTILE })), destination: 'channel 1' },
+		]);
+		assertEmbedInert(failed, 'failed');
+	});
+
+	test('escaping is linear: 32 KB of crafted markdown renders at once', () => {
+		const text = '[a]('.repeat(8000);
+		const started = performance.now();
+		renderEvent(stamp({ provider: 'mofh', kind: 'ticket.replied', ticketId: '1', text }));
+		// Generous for a slow machine; the regexes this replaced took many seconds on this input.
+		assert.ok(performance.now() - started < 1000);
+	});
+});
+
+describe('dry-run text reaches a terminal without control characters', () => {
+	test('ESC sequences, C1 controls and bidi overrides are stripped, also ones decoded from &#27;', () => {
+		const event = stamp(
+			parseMofh({
+				callback_type: 'ticket',
+				ticket_id: '79',
+				ticket_status: 'S',
+				support_reply: 'before &#27;[2J&#x1b;]0;title&#7; \u009b31m \u202eevil\u2066 &#8238;x<br>after',
+			}),
+		);
+		const text = embedToText(renderEvent(event), 'channel 1');
+		assert.doesNotMatch(text, /(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/u, JSON.stringify(text));
+		assert.match(text, /before \[2J\]0;title/);
+		assert.match(text, /\n {3}after/, 'newlines stay');
+		const failed = embedToText(
+			renderFailed([{ event, destination: 'channel 1', lastError: 'x\u001b[31my' }]),
+		);
+		assert.doesNotMatch(failed, /(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/u);
+	});
+
+	test('the printed text reads as the provider wrote it: no markdown escapes, zero-width spaces or raw timestamps', () => {
+		const text = embedToText(
+			renderEvent(
+				stamp(
+					parseMofh({
+						callback_type: 'ticket',
+						ticket_id: '80',
+						ticket_status: 'S',
+						support_reply: 'a_b *c* [d](e) &lt;@1&gt; @everyone',
+					}),
+				),
+			),
+		);
+		assert.match(text, /a_b \*c\* \[d\]\(e\) <@1> @everyone/);
+		const suspended = embedToText(renderEvent(suspension('PHISHING', 'permanent')));
+		assert.match(suspended, /Expected deletion \(estimate\): \d{4}-\d{2}-\d{2}$/m);
+		assert.doesNotMatch(suspended, /<t:/);
+	});
+});
+
+describe('inline code keeps values copyable', () => {
+	test('an e-mail address at a domain named here or everyone is shown as written', () => {
+		const embed = renderEvent(stamp(parseWooxy({ event: 'hard', email: 'ops@here.example' })));
+		assert.equal(fieldOf(embed, 'E-mail').value, '`ops@here.example`');
+	});
+});
+
+describe('renderAccountStatus: the deletion estimate', () => {
+	const account = (reason: SuspensionReason) =>
+		renderAccountStatus({
+			username: 'hname_12345678',
+			status: 'suspended',
+			statusAt: RECEIVED,
+			suspension: reason,
+			domains: [],
+			firstSeen: RECEIVED,
+			updatedAt: RECEIVED,
+			history: [],
+		});
+	const estimate = (embed: APIEmbed) =>
+		embed.fields?.find((field) => field.name === 'Expected deletion (estimate)')?.value;
+	const stampOf = (ms: number) => `<t:${Math.floor(ms / 1000)}:f> (<t:${Math.floor(ms / 1000)}:R>)`;
+
+	test('shown where deletion follows: 60 days after a permanent suspension, 2 after AUTO_IDLE', () => {
+		const permanent = { raw: 'PHISHING', code: 'PHISHING', category: 'permanent' } as const;
+		assert.equal(estimate(account(permanent)), stampOf(RECEIVED + 60 * DAY));
+		const idle = { raw: 'AUTO_IDLE', code: 'AUTO_IDLE', category: 'inactivity' } as const;
+		assert.equal(estimate(account(idle)), stampOf(RECEIVED + 2 * DAY));
+	});
+
+	test('not shown for a daily limit or a reason nobody documented', () => {
+		const daily = { raw: 'ADMIN_CLOSE : DAILY_EP', code: 'DAILY_EP', category: 'temporary' } as const;
+		assert.equal(estimate(account(daily)), undefined);
+		const unknown = { raw: 'ADMIN_CLOSE : NEW_THING', code: 'NEW_THING', category: 'unknown' } as const;
+		assert.equal(estimate(account(unknown)), undefined);
 	});
 });

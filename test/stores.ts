@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
-import { createClient } from '@redis/client';
-import { COLLECTIONS, openStore, type Store } from '../src/state/store.js';
+// @keyv/redis (a dependency) re-exports the Redis client it is built on.
+import { createClient } from '@keyv/redis';
+import { COLLECTIONS } from '../src/state/collections.js';
+import { openStore, type Store } from '../src/state/store.js';
 import { scratchDir } from './process.js';
 
 /**
@@ -88,7 +90,9 @@ async function dropPostgres(url: string, prefix: string): Promise<void> {
 		// Each collection creates its table as it connects: let them all finish, or one comes back after the drop.
 		await Promise.all(COLLECTIONS.map((name) => store[name].get('ready')));
 		const adapter = store.meta.store as { query(sql: string): Promise<unknown> };
-		await adapter.query(`DROP TABLE IF EXISTS ${COLLECTIONS.map((name) => `${prefix}_${name}`).join(', ')}`);
+		// `leader`: the delivery lease of processes run on this store (src/state/lease.ts).
+		const tables = [...COLLECTIONS, 'leader'].map((name) => `${prefix}_${name}`);
+		await adapter.query(`DROP TABLE IF EXISTS ${tables.join(', ')}`);
 	} finally {
 		await store.close();
 	}

@@ -412,3 +412,32 @@ test('Semaphore: FIFO, bounded, abortable while queued', TEST_TIMEOUT, async () 
 	assert.equal(await semaphore.run(async () => 'done'), 'done');
 	assert.equal(semaphore.active, 0);
 });
+
+test(
+	'an error text that echoes the webhook URL reaches staff and the log without the hook secret',
+	TEST_TIMEOUT,
+	async (t) => {
+		const secret = 'hook-secret_0123456789abcdef';
+		const { double, client } = await setup(t, {}, { secrets: [secret] });
+		const url = `https://hooks.example.com/hooks/wooxy/${secret}`;
+		double.failNext({
+			body: {
+				result: false,
+				errors: [`Url ${url} is not reachable`, { url: `${url}?x=1`, encoded: encodeURIComponent(url) }],
+			},
+		});
+		const error = await failure(client.createWebhook({ ...hook(1), url }));
+		assert.match(
+			error.message,
+			/Url https:\/\/hooks\.example\.com\/hooks\/wooxy\/\[secret\] is not reachable/,
+		);
+		assert.equal(error.kind, 'api');
+		for (const shown of [
+			error.message,
+			inspect(error, { depth: 10, showHidden: true }),
+			...error.apiErrors,
+		]) {
+			assert.ok(!shown.includes(secret), `secret in ${shown}`);
+		}
+	},
+);

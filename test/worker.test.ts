@@ -2,49 +2,60 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
+import type { WorkerOptions } from '../src/delivery/worker.js';
 import { openStore } from '../src/state/store.js';
+import { ManualClock } from './clock.js';
 import { deliveryHarness, eventIds } from './helpers.js';
 
-/** How the worker reacts to each kind of failure, on a memory store with a scripted sender. */
+/**
+ * How the worker reacts to each kind of failure, on a memory store with a scripted sender. Time is a
+ * manual clock: backoffs, pauses and the channel's pace pass when the test advances it.
+ */
 
-async function setup(t: TestContext, script: (message: OutgoingMessage) => void, pauseMs = 60_000) {
+type Options = Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'log'>>;
+
+async function setup(t: TestContext, script: (message: OutgoingMessage) => void, options: Options = {}) {
 	const store = await openStore('memory://');
-	const { worker, outbox, sent, attempts, ingest } = deliveryHarness(store, script, {
-		retrySchedule: [5],
-		pauseMs,
+	const clock = new ManualClock();
+	const harness = await deliveryHarness(store, script, {
+		retrySchedule: [5_000],
+		sweepMs: 15_000,
+		now: clock.now,
+		after: clock.after,
+		...options,
 	});
-	await worker.start();
-	t.after(() => worker.stop());
-	const idsOf = eventIds;
+	await harness.worker.start();
+	t.after(() => harness.worker.stop());
 	/** Accepts `count` callbacks while the sender is held back, so they form a backlog. */
 	const backlog = async (count: number, name: string) => {
 		const ids: string[] = [];
 		for (let i = 0; i < count; i++) {
-			ids.push((await ingest({ provider: 'mofh', kind: 'account.activated', username: `${name}${i}` })).id);
+			ids.push(
+				(await harness.ingest({ provider: 'mofh', kind: 'account.activated', username: `${name}${i}` })).id,
+			);
 		}
 		return ids;
 	};
-	return { worker, outbox, sent, attempts, idsOf, backlog };
-}
-
-async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 3000) {
-	const deadline = Date.now() + timeoutMs;
-	while (!(await condition())) {
-		assert.ok(Date.now() < deadline, `timed out waiting until ${what}`);
-		await new Promise((resolve) => setTimeout(resolve, 5));
-	}
+	/** Advances the clock a second at a time until `condition` holds (at most `seconds`). */
+	const until = async (condition: () => boolean | Promise<boolean>, what: string, seconds = 120) => {
+		for (let i = 0; !(await condition()); i++) {
+			assert.ok(i < seconds, `not reached within ${seconds} s of clock: ${what}`);
+			await clock.advance(1000);
+		}
+	};
+	return { ...harness, clock, backlog, until };
 }
 
 describe('delivery worker', () => {
 	it('sends a backlog in messages of at most ten embeds, in order', async (t) => {
 		let hold = true;
-		const { sent, idsOf, backlog, worker } = await setup(t, () => {
+		const { sent, backlog, until, worker } = await setup(t, () => {
 			if (hold) throw new DeliveryError('retry', 'Discord 503');
 		});
 		const ids = await backlog(25, 'host_b');
 		hold = false;
-		await worker.idle();
-		assert.deepEqual(idsOf(sent), ids, 'every alert once, in the order received');
+		await until(() => worker.status().pending === 0, 'the backlog drained');
+		assert.deepEqual(eventIds(sent), ids, 'every alert once, in the order received');
 		assert.ok(sent.every((message) => message.embeds.length <= 10));
 		assert.ok(sent.some((message) => message.embeds.length === 10));
 	});
@@ -52,21 +63,20 @@ describe('delivery worker', () => {
 	it('re-sends a batch Discord refused (400) one alert per message, and dead-letters only the bad one', async (t) => {
 		let hold = true;
 		let bad = '';
-		const { sent, idsOf, backlog, worker, outbox } = await setup(t, (message) => {
+		const { sent, backlog, until, outbox } = await setup(t, (message) => {
 			if (hold) throw new DeliveryError('retry', 'Discord 503');
 			if (message.embeds.length > 1) throw new DeliveryError('reject', 'Discord 400 (code 50035)');
-			if (idsOf([message])[0] === bad) throw new DeliveryError('reject', 'Discord 400 (code 50035)');
+			if (eventIds([message])[0] === bad) throw new DeliveryError('reject', 'Discord 400 (code 50035)');
 		});
 		const ids = await backlog(4, 'host_r');
 		bad = ids[2] as string;
 		hold = false;
 		await until(
-			async () => (await outbox.listFailed()).length === 1 && idsOf(sent).length === 3,
+			async () => (await outbox.listFailed()).length === 1 && eventIds(sent).length === 3,
 			'the split finished',
 		);
-		await worker.idle();
 		assert.deepEqual(
-			idsOf(sent),
+			eventIds(sent),
 			ids.filter((id) => id !== bad),
 		);
 		assert.ok(sent.every((message) => message.embeds.length === 1));
@@ -77,32 +87,85 @@ describe('delivery worker', () => {
 
 	it('pauses a destination answering 403, keeps its alerts, and resumes after the pause', async (t) => {
 		let forbidden = true;
-		const { sent, attempts, idsOf, backlog, worker } = await setup(
+		const { sent, attempts, backlog, worker, clock, until } = await setup(
 			t,
 			() => {
 				if (forbidden) throw new DeliveryError('pause', 'Discord 403 (code 50001): Missing Access');
 			},
-			150,
+			{ pauseMs: 60_000 },
 		);
 		const ids = await backlog(3, 'host_p');
-		await until(() => worker.status().paused.length === 1, 'the destination is paused');
+		assert.equal(worker.status().paused.length, 1, 'paused at the first 403');
 		assert.match(worker.status().paused[0]?.reason ?? '', /403/);
-		await new Promise((resolve) => setTimeout(resolve, 60));
+		await clock.advance(59_000);
 		assert.equal(attempts.length, 1, 'a paused destination is not hammered');
 		forbidden = false;
-		await worker.idle();
-		assert.deepEqual(idsOf(sent), ids);
+		await until(() => worker.status().pending === 0, 'resumed after the pause');
+		assert.deepEqual(eventIds(sent), ids);
 		assert.equal(worker.status().paused.length, 0);
 	});
 
 	it('halts bot delivery on 401 and keeps everything pending', async (t) => {
-		const { attempts, backlog, worker, outbox } = await setup(t, () => {
+		const { attempts, backlog, worker, outbox, clock } = await setup(t, () => {
 			throw new DeliveryError('halt', 'Discord 401');
 		});
 		await backlog(3, 'host_h');
-		await until(() => worker.status().halted !== undefined, 'delivery halted');
-		await new Promise((resolve) => setTimeout(resolve, 50));
+		assert.ok(worker.status().halted, 'delivery halted');
+		await clock.advance(600_000);
 		assert.equal(attempts.length, 1, 'one request, then silence');
 		assert.equal((await outbox.pending()).length, 3);
+	});
+
+	it('never sends a destination more than its rate, whatever the backlog', async (t) => {
+		const times: number[] = [];
+		const { backlog, until, worker, clock } = await setup(t, () => void times.push(clock.now()), {
+			rate: { messages: 5, perMs: 5_000 },
+			digestThreshold: 1_000,
+		});
+		// One at a time, as callbacks arrive: each leaves at once while the channel has room.
+		await backlog(80, 'host_rate');
+		await until(() => worker.status().pending === 0, 'drained');
+		assert.ok(times.length > 5);
+		for (let i = 5; i < times.length; i++)
+			assert.ok((times[i] as number) - (times[i - 5] as number) >= 5_000, `message ${i} kept the pace`);
+	});
+});
+
+describe('outbox paging', () => {
+	it('delivers a backlog larger than the page completely and in order, holding at most a page', async (t) => {
+		const store = await openStore('memory://');
+		const clock = new ManualClock();
+		const options = { now: clock.now, after: clock.after, rate: { messages: 1000, perMs: 1000 } };
+		// Accepted while no worker delivers (a receiver-only instance, or before a restart).
+		const receiver = await deliveryHarness(store, () => {}, options);
+		const ids: string[] = [];
+		for (let i = 0; i < 57; i++)
+			ids.push(
+				(await receiver.ingest({ provider: 'mofh', kind: 'account.activated', username: `host_pg${i}` })).id,
+			);
+		let held = 0;
+		const harness = await deliveryHarness(
+			store,
+			() => {
+				held = Math.max(held, harness.worker.status().pending);
+			},
+			{ ...options, pageSize: 8, digestThreshold: 1_000 },
+		);
+		await harness.worker.start();
+		t.after(() => harness.worker.stop());
+		held = Math.max(held, harness.worker.status().pending);
+		// Arrivals while the page drains land in the store and come in with a later page.
+		for (let i = 0; i < 5; i++)
+			ids.push(
+				(await harness.ingest({ provider: 'mofh', kind: 'account.activated', username: `host_live${i}` })).id,
+			);
+		for (let i = 0; harness.ids().length < ids.length; i++) {
+			assert.ok(i < 200, `delivered ${harness.ids().length} of ${ids.length}`);
+			await clock.advance(1000);
+		}
+		await clock.advance(60_000); // sweeps and refills: nothing comes again
+		assert.deepEqual(harness.ids(), ids, 'everything once, in the order received');
+		assert.ok(held <= 8, `at most a page in memory (held ${held})`);
+		assert.equal((await harness.outbox.pending()).length, 0);
 	});
 });

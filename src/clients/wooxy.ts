@@ -1,8 +1,8 @@
-import { setMaxListeners } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import { Agent, request } from 'undici';
 import { z } from 'zod';
-import { Semaphore } from './semaphore.js';
+import { UserFacingError } from '../errors.js';
+import { connections, formatDuration, parseBase, readBody, transportFailure } from './http.js';
 
 /**
  * Wooxy API client (shared/providers/NOTES.md C.2 and the webhook-create page): every call is a POST with
@@ -12,7 +12,8 @@ import { Semaphore } from './semaphore.js';
  *
  * Every failure is a `WooxyError` whose message can be shown to staff as it is. The token never appears in
  * an error (message or property): Wooxy's own texts that echo it ("no matches found for access token …")
- * are redacted to `[token]`.
+ * are redacted to `[token]`. Nor does the hook secret: Wooxy's texts that echo a webhook URL (which carries
+ * it) are redacted to `[secret]` before anyone shows or logs them.
  */
 
 export interface WooxyWebhook {
@@ -26,7 +27,7 @@ export interface WooxyWebhook {
 
 export type WooxyErrorKind = 'api' | 'auth' | 'network' | 'timeout' | 'protocol' | 'config';
 
-export class WooxyError extends Error {
+export class WooxyError extends UserFacingError {
 	override name = 'WooxyError';
 
 	constructor(
@@ -43,6 +44,8 @@ export interface WooxyClientOptions {
 	apiUrl: string;
 	/** The API key (`config.wooxy.apiToken`); without it every call fails with kind `config`. */
 	token?: string;
+	/** Other secrets to keep out of errors: the hook secret, which is in every webhook URL hookcord sends. */
+	secrets?: string[];
 	/** Per request, from taking a slot to the last byte of the answer. Default 10 000 ms. */
 	timeoutMs?: number;
 	/** Requests in flight at once across the client. Default 10, Wooxy's documented maximum. */
@@ -135,31 +138,24 @@ export function createWooxyClient(options: WooxyClientOptions): WooxyClient {
 		throw new RangeError('timeoutMs must be a positive number');
 	const token = options.token?.trim() || undefined;
 	const base = parseBase(options.apiUrl);
-	const slots = new Semaphore(maxConcurrent);
-	const closing = new AbortController();
-	// Every queued call listens on this signal; the queue is bounded only by the callers.
-	setMaxListeners(0, closing.signal);
-	let closed: Promise<void> | undefined;
-	const agent = new Agent({
-		connect: { timeout: timeoutMs },
-		headersTimeout: timeoutMs,
-		bodyTimeout: timeoutMs,
-	});
-	const redact = (text: string) => redactToken(text, token);
+	const closedError = () => new WooxyError('The Wooxy client is closed', 'config');
+	const pool = connections(
+		new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs }),
+		maxConcurrent,
+		closedError,
+	);
+	const { agent } = pool;
+	const secrets = (options.secrets ?? []).filter(Boolean);
+	const redact = (text: string) => redactSecrets(redactToken(text, token), secrets);
 
 	async function call(operation: string, body: Record<string, unknown>): Promise<unknown> {
-		if (closing.signal.aborted) throw new WooxyError('The Wooxy client is closed', 'config');
+		if (pool.closed) throw closedError();
 		if (!token) throw new WooxyError('WOOXY_API_TOKEN is not set', 'config');
 		if (!/^[\x21-\x7e]+$/.test(token)) {
 			throw new WooxyError('WOOXY_API_TOKEN contains characters that cannot be sent in a header', 'config');
 		}
 		if (!base) throw new WooxyError('WOOXY_API_URL is not a valid http(s) URL', 'config');
-		let release: () => void;
-		try {
-			release = await slots.acquire(closing.signal);
-		} catch {
-			throw new WooxyError('The Wooxy client is closed', 'config');
-		}
+		const release = await pool.acquire();
 		const timer = new AbortController();
 		const timeout = setTimeout(() => timer.abort(), timeoutMs);
 		try {
@@ -181,7 +177,11 @@ export function createWooxyClient(options: WooxyClientOptions): WooxyClient {
 			headers: { 'access-token': key, 'content-type': 'application/json', accept: 'application/json' },
 			body: JSON.stringify(body),
 		});
-		const text = await readBody(response.body);
+		const text = await readBody(
+			response.body,
+			MAX_BODY_BYTES,
+			() => new WooxyError('Wooxy sent an answer larger than 4 MB', 'protocol'),
+		);
 		const status = response.statusCode;
 		let json: unknown;
 		let isJson = false;
@@ -266,46 +266,16 @@ export function createWooxyClient(options: WooxyClientOptions): WooxyClient {
 		},
 
 		get inFlight() {
-			return slots.active;
+			return pool.inFlight;
 		},
 
-		close() {
-			if (!closed) {
-				closing.abort();
-				closed = agent.close();
-			}
-			return closed;
-		},
+		close: pool.close,
 	};
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------------------
-
-function parseBase(apiUrl: string): string | undefined {
-	try {
-		const url = new URL(apiUrl);
-		if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-		return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-	} catch {
-		return undefined;
-	}
-}
-
-async function readBody(body: AsyncIterable<Buffer | Uint8Array>): Promise<string> {
-	const chunks: Buffer[] = [];
-	let size = 0;
-	for await (const chunk of body) {
-		size += chunk.length;
-		// Leaving the loop by a throw destroys the stream.
-		if (size > MAX_BODY_BYTES) {
-			throw new WooxyError('Wooxy sent an answer larger than 4 MB', 'protocol');
-		}
-		chunks.push(Buffer.from(chunk));
-	}
-	return Buffer.concat(chunks).toString('utf8');
-}
 
 function normaliseErrors(errors: unknown): string[] {
 	const list = Array.isArray(errors)
@@ -331,35 +301,20 @@ function redactToken(text: string, token: string | undefined): string {
 		.replace(/(access token check failed for key\/secret\s+)\S+/gi, '$1[key]/[token]');
 }
 
+/** Replaces each secret, as written and as a URL encodes it, with `[secret]`. */
+function redactSecrets(text: string, secrets: string[]): string {
+	let out = text;
+	for (const secret of secrets) {
+		for (const form of new Set([secret, encodeURIComponent(secret)])) out = out.split(form).join('[secret]');
+	}
+	return out;
+}
+
 function toTransportError(error: unknown, timedOut: boolean, timeoutMs: number): WooxyError {
-	const code = errorCode(error);
-	if (
-		timedOut ||
-		code === 'UND_ERR_HEADERS_TIMEOUT' ||
-		code === 'UND_ERR_BODY_TIMEOUT' ||
-		code === 'UND_ERR_CONNECT_TIMEOUT' ||
-		code === 'ETIMEDOUT'
-	) {
+	const failure = transportFailure(error, timedOut);
+	if (failure.kind === 'timeout')
 		return new WooxyError(`Wooxy did not answer within ${formatDuration(timeoutMs)}`, 'timeout');
-	}
-	return new WooxyError(`Could not reach Wooxy (${code ?? 'unknown network error'})`, 'network');
-}
-
-function errorCode(error: unknown): string | undefined {
-	let current: unknown = error;
-	for (let depth = 0; depth < 4 && current && typeof current === 'object'; depth++) {
-		const code = (current as { code?: unknown }).code;
-		if (typeof code === 'string' && /^[A-Z0-9_]{2,40}$/.test(code)) return code;
-		const inner = (current as { errors?: unknown[]; cause?: unknown }).errors?.[0];
-		current = inner ?? (current as { cause?: unknown }).cause;
-	}
-	return undefined;
-}
-
-function formatDuration(ms: number): string {
-	if (ms < 1000) return `${ms} ms`;
-	const seconds = ms / 1000;
-	return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
+	return new WooxyError(`Could not reach Wooxy (${failure.code})`, 'network');
 }
 
 function statusText(status: number): string {

@@ -1,8 +1,10 @@
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
-import type { APIEmbed, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { APIEmbed, APIMessage, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { Routes } from 'discord-api-types/v10';
 import { request } from 'undici';
-import { embedToText } from '../discord/plain.js';
+import type { Event } from '../events/event.js';
+import { alertComponents } from '../render/components.js';
+import { embedToText } from '../render/plain.js';
 import type { Destination } from './destinations.js';
 import { classifyStatus, DeliveryError } from './errors.js';
 
@@ -12,6 +14,13 @@ export interface OutgoingMessage {
 	embeds: APIEmbed[];
 	/** Derived from the events in the message: Discord drops a repeat of the same nonce. */
 	nonce: string;
+	/** The events the message shows: bot messages carry a Status button per account among them. */
+	events?: readonly Event[];
+	/**
+	 * An earlier attempt was longer ago than Discord remembers nonces: it may have posted the message with
+	 * its answer lost. A bot channel's recent messages are searched for it before it is posted again.
+	 */
+	lookBack?: boolean;
 }
 
 export type Send = (destination: Destination, message: OutgoingMessage) => Promise<void>;
@@ -52,9 +61,12 @@ export function createSender({
 }
 
 async function postToChannel(rest: REST, channelId: string, message: OutgoingMessage): Promise<void> {
+	if (message.lookBack && (await alreadyPosted(rest, channelId, message))) return;
+	const components = alertComponents(message.events ?? []);
 	const body: RESTPostAPIChannelMessageJSONBody = {
 		content: message.content,
 		embeds: message.embeds,
+		...(components.length > 0 && { components }),
 		nonce: message.nonce,
 		enforce_nonce: true,
 		allowed_mentions: NO_MENTIONS,
@@ -64,6 +76,28 @@ async function postToChannel(rest: REST, channelId: string, message: OutgoingMes
 	} catch (error) {
 		throw toDeliveryError(error);
 	}
+}
+
+/** How many of a channel's latest messages are searched for one posted outside the nonce window. */
+const LOOK_BACK = 100;
+
+/**
+ * Whether the channel's latest messages hold this one: the same text and the same embed footers, which
+ * carry the event ids. A channel the bot cannot read (403) cannot tell: the message is posted.
+ */
+async function alreadyPosted(rest: REST, channelId: string, message: OutgoingMessage): Promise<boolean> {
+	let recent: APIMessage[];
+	try {
+		recent = (await rest.get(Routes.channelMessages(channelId), {
+			query: new URLSearchParams({ limit: String(LOOK_BACK) }),
+		})) as APIMessage[];
+	} catch (error) {
+		if (error instanceof DiscordAPIError && error.status === 403) return false;
+		throw toDeliveryError(error);
+	}
+	const footers = (embeds: APIEmbed[]) => embeds.map((embed) => embed.footer?.text ?? '').join('\n');
+	const mine = footers(message.embeds);
+	return recent.some((posted) => posted.content === message.content && footers(posted.embeds ?? []) === mine);
 }
 
 function toDeliveryError(error: unknown): DeliveryError {

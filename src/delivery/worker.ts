@@ -1,20 +1,25 @@
-import type { APIEmbed } from 'discord-api-types/v10';
 import type { FastifyBaseLogger } from 'fastify';
-import { firstMessageSize, LIMITS } from '../discord/limits.js';
-import { renderEvent, renderHeadlines } from '../discord/render.js';
 import { type Topic, topicOf } from '../events/event.js';
 import { digest } from '../events/id.js';
-import type { Projector } from '../state/projector.js';
+import { composeMessage } from '../render/message.js';
+import { type BatchRecord, type Outbox, type OutboxEntry, sortedIndex } from '../state/outbox.js';
 import type { Destination } from './destinations.js';
 import { DeliveryError } from './errors.js';
-import type { BatchRecord, Outbox, OutboxEntry } from './outbox.js';
-import type { Send } from './senders.js';
+import type { OutgoingMessage, Send } from './senders.js';
+
+/** Schedules `run` after `ms` of the worker's clock; returns how to cancel it. */
+export type After = (ms: number, run: () => void) => () => void;
+
+const realAfter: After = (ms, run) => {
+	const timer = setTimeout(run, ms);
+	timer.unref();
+	return () => clearTimeout(timer);
+};
 
 export interface WorkerOptions {
 	outbox: Outbox;
 	send: Send;
 	route: (topic: Topic) => Destination | null;
-	project: Projector;
 	log: FastifyBaseLogger;
 	/** Wait after the n-th failed attempt (the last value repeats). */
 	retrySchedule: number[];
@@ -27,7 +32,19 @@ export interface WorkerOptions {
 	 * `npm run alerts`, callbacks taken by receiver-only instances (DELIVERY=off).
 	 */
 	sweepMs?: number;
+	/**
+	 * At most `messages` per `perMs` to one destination (Discord allows about 5 per 5 s per channel). The
+	 * worker never sends faster, so Discord never answers 429, and what arrives meanwhile is folded.
+	 */
+	rate?: { messages: number; perMs: number };
+	/** A destination with at least this many alerts waiting gets digests instead of ten alerts a message. */
+	digestThreshold?: number;
+	/** Pending entries held in memory per destination; the rest stay in the store until these drain. */
+	pageSize?: number;
+	/** How long Discord remembers a nonce; an older batch is looked for in the channel before re-sending. */
+	nonceWindowMs?: number;
 	now?: () => number;
+	after?: After;
 }
 
 interface Queue {
@@ -36,13 +53,22 @@ interface Queue {
 	entries: OutboxEntry[];
 	/** The ids in `entries`, so a sweep re-offering one is a constant-time no-op. */
 	ids: Set<string>;
-	/** The message being sent, persisted so that a retry re-sends the same events with the same nonce. */
+	/**
+	 * Every pending entry of this destination with an id up to here is in `entries`; later ones may be in
+	 * the store only (null: all of them are in memory). Ids sort by receive time, so this is a time.
+	 */
+	horizon: string | null;
+	/** Set while the next page is read from the store: entries arriving meanwhile are held here. */
+	late?: OutboxEntry[];
+	/** The message being sent, persisted so that a retry re-sends it unchanged with the same nonce. */
 	batch?: BatchRecord;
 	/** Ids Discord refused as part of a batch: they are retried one message each. */
 	alone: Set<string>;
 	busy: boolean;
 	pausedUntil: number;
 	pauseReason?: string;
+	/** When the latest attempts ended (at most `rate.messages`), for pacing. */
+	attempts: number[];
 }
 
 export interface WorkerStatus {
@@ -55,46 +81,63 @@ export interface WorkerStatus {
 
 /**
  * outbox ─▶ render ─▶ Discord, at least once, made exactly once on bot channels by the message nonce.
- * One queue per destination so a paused or rate-limited channel never holds up another.
+ * One queue per destination so a paused or rate-limited channel never holds up another. Each queue is
+ * paced to the channel's rate; a message is composed only when it can leave, from everything waiting
+ * then: a lone alert goes out at once as a full message, a flood becomes a few digests.
  */
 export function createWorker(options: WorkerOptions) {
 	const {
 		outbox,
 		send,
 		route,
-		project,
 		log,
 		retrySchedule,
 		retryBudget,
 		pauseMs = 600_000,
 		sweepMs = 15_000,
+		rate = { messages: 5, perMs: 5_000 },
+		digestThreshold = 50,
+		pageSize = 1_000,
+		nonceWindowMs = 120_000,
 		now = Date.now,
+		after = realAfter,
 	} = options;
 	const queues = new Map<string, Queue>();
 	/** When ids were delivered or dead-lettered lately, so a sweep that read the outbox before cannot revive them. */
 	const finished = new Map<string, number>();
-	let sweeper: NodeJS.Timeout | undefined;
+	let cancelSweep: (() => void) | undefined;
 	let started = false;
 	const running = new Set<Promise<void>>();
 	let halted: string | undefined;
 	let stopping = false;
 	/** Set while start() queues the backlog: nothing is sent until every pending entry is queued. */
 	let resuming = false;
-	let timer: NodeJS.Timeout | undefined;
+	/** Muted entries met while resuming, removed once the outbox has been read (not while reading it). */
+	let muted: string[] = [];
+	let cancelWake: (() => void) | undefined;
 	let delivered = 0;
 	let deadLettered = 0;
 
 	function queueFor(destination: Destination): Queue {
 		let queue = queues.get(destination.key);
 		if (!queue) {
-			queue = { destination, entries: [], ids: new Set(), alone: new Set(), busy: false, pausedUntil: 0 };
+			queue = {
+				destination,
+				entries: [],
+				ids: new Set(),
+				horizon: null,
+				alone: new Set(),
+				busy: false,
+				pausedUntil: 0,
+				attempts: [],
+			};
 			queues.set(destination.key, queue);
 		}
 		return queue;
 	}
 
 	function finish(ids: Iterable<string>): void {
-		const at = Date.now();
+		const at = now();
 		for (const id of ids) finished.set(id, at);
 		// A Map iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
 		for (const id of finished.keys()) {
@@ -109,21 +152,65 @@ export function createWorker(options: WorkerOptions) {
 		const destination = route(topicOf(entry.event));
 		if (!destination) {
 			// Muted topic (`off`): the event is in the account history already; nothing to send.
-			outbox
-				.remove([entry.event.id])
-				.catch((error) => log.warn({ err: error }, 'could not drop a muted event'));
+			if (resuming) muted.push(entry.event.id);
+			else
+				outbox
+					.remove([entry.event.id])
+					.catch((error) => log.warn({ err: error }, 'could not drop a muted event'));
 			return;
 		}
 		const queue = queueFor(destination);
+		hold(queue, entry);
+		drain(queue);
+	}
+
+	/** Keeps an entry in memory when it is within the queue's page; a later one waits in the store. */
+	function hold(queue: Queue, entry: OutboxEntry): void {
 		const id = entry.event.id;
 		if (queue.ids.has(id)) return;
+		if (queue.horizon !== null && id > queue.horizon) {
+			if (queue.late && queue.late.length < pageSize) queue.late.push(entry);
+			return;
+		}
 		queue.ids.add(id);
 		// Ids sort by receive time, so almost every entry goes at the end; a replayed old one goes in place.
 		const last = queue.entries.at(-1);
-		const at = !last || last.event.id < id ? -1 : queue.entries.findIndex((other) => other.event.id > id);
-		if (at < 0) queue.entries.push(entry);
-		else queue.entries.splice(at, 0, entry);
-		drain(queue);
+		if (!last || last.event.id < id) queue.entries.push(entry);
+		else queue.entries.splice(sortedIndex(queue.entries, id), 0, entry);
+		if (queue.entries.length > pageSize) {
+			for (const dropped of queue.entries.splice(pageSize)) queue.ids.delete(dropped.event.id);
+			queue.horizon = queue.entries.at(-1)?.event.id ?? null;
+		}
+	}
+
+	/**
+	 * Reads the next page of this destination's entries from the store once half the page has drained.
+	 * A store read that misses an entry (a SQL adapter paging by offset while rows are deleted) only
+	 * delays it: the next sweep offers it again.
+	 */
+	async function refill(queue: Queue): Promise<void> {
+		if (queue.horizon === null || queue.entries.length > pageSize / 2) return;
+		const from = queue.horizon;
+		const room = pageSize - queue.entries.length;
+		const began = now();
+		queue.late = [];
+		try {
+			const page = await outbox.page(room, {
+				after: from,
+				where: (entry) => route(topicOf(entry.event))?.key === queue.destination.key,
+			});
+			const late = queue.late;
+			// A full page, or arrivals beyond what was held meanwhile: more may wait in the store.
+			queue.horizon = page.length < room && late.length < pageSize ? null : (page.at(-1)?.event.id ?? from);
+			for (const entry of [...page, ...late]) {
+				if ((finished.get(entry.event.id) ?? Number.NEGATIVE_INFINITY) >= began) continue;
+				hold(queue, entry);
+			}
+		} catch (error) {
+			log.warn({ err: error, destination: queue.destination.key }, 'could not read the next outbox page');
+		} finally {
+			delete queue.late;
+		}
 	}
 
 	function drain(queue: Queue): void {
@@ -139,94 +226,156 @@ export function createWorker(options: WorkerOptions) {
 		running.add(run);
 	}
 
+	/** When the queue's next message is out of its backoff: the message in flight's, or the head's. */
+	function readyAt(queue: Queue): number {
+		if (queue.batch) {
+			const ids = new Set(queue.batch.ids);
+			const waiting = queue.entries.filter((entry) => ids.has(entry.event.id));
+			if (waiting.length > 0) return Math.max(...waiting.map((entry) => entry.notBefore));
+		}
+		return queue.entries[0]?.notBefore ?? 0;
+	}
+
+	/** When the destination may take its next message: `rate.messages` per `rate.perMs`. */
+	function nextSlot(queue: Queue): number {
+		return queue.attempts.length < rate.messages ? 0 : (queue.attempts[0] as number) + rate.perMs;
+	}
+
+	function attempted(queue: Queue): void {
+		queue.attempts.push(now());
+		if (queue.attempts.length > rate.messages) queue.attempts.shift();
+	}
+
 	async function pump(queue: Queue): Promise<void> {
 		while (!stopping) {
 			if (queue.destination.kind === 'channel' && halted) return;
-			if (queue.pausedUntil > now()) return;
+			if (queue.pausedUntil > now() || nextSlot(queue) > now()) return;
+			await refill(queue);
 			const batch = await nextBatch(queue);
 			if (!batch) return;
+			const message: OutgoingMessage = {
+				content: batch.content ?? '',
+				embeds: batch.embeds ?? [],
+				nonce: batch.nonce,
+				...(batch.since !== undefined && now() - batch.since > nonceWindowMs && { lookBack: true }),
+			};
+			// Status buttons only where every alert has its own embed: a digest names too many accounts.
+			if (message.embeds.length === batch.ids.length) {
+				const ids = new Set(batch.ids);
+				message.events = queue.entries.filter((entry) => ids.has(entry.event.id)).map((entry) => entry.event);
+			}
 			try {
-				const content = renderHeadlines(
-					batch.entries.map((entry) => entry.event),
-					batch.embeds,
-				);
-				await send(queue.destination, { content, embeds: batch.embeds, nonce: batch.nonce });
+				await send(queue.destination, message);
 			} catch (error) {
-				await onFailure(queue, batch.entries, error);
+				attempted(queue);
+				await onFailure(queue, batch, error);
 				return;
 			}
+			attempted(queue);
 			if (queue.pausedUntil) {
 				log.info({ destination: queue.destination.key }, 'destination answers again; resumed');
 				queue.pausedUntil = 0;
 				delete queue.pauseReason;
 			}
-			if (!(await onDelivered(queue, batch.entries))) return;
+			if (!(await onDelivered(queue, batch))) return;
 		}
 	}
 
-	/** The next message for a queue: the persisted batch if one is in flight, else the ready head. */
-	async function nextBatch(
-		queue: Queue,
-	): Promise<{ entries: OutboxEntry[]; embeds: APIEmbed[]; nonce: string } | null> {
+	/**
+	 * The next message for a queue: the persisted one if a message is in flight (sent again unchanged),
+	 * else one composed now from the ready head, recorded before it is first sent.
+	 */
+	async function nextBatch(queue: Queue): Promise<BatchRecord | null> {
 		const head = queue.entries[0];
-		if (!head || head.notBefore > now()) return null;
 		if (queue.batch) {
 			const ids = new Set(queue.batch.ids);
-			const entries = queue.entries.filter((entry) => ids.has(entry.event.id));
-			if (entries.length > 0)
-				return { entries, embeds: entries.map((e) => renderEvent(e.event)), nonce: queue.batch.nonce };
+			const waiting = queue.entries.filter((entry) => ids.has(entry.event.id));
+			if (waiting.length > 0) {
+				if (readyAt(queue) > now()) return null;
+				if (!queue.batch.embeds) {
+					// Recorded by a version that kept only ids: render those events as they were sent.
+					const { content, embeds } = composeMessage(
+						waiting.map((entry) => entry.event),
+						false,
+					);
+					Object.assign(queue.batch, { content, embeds });
+				}
+				return queue.batch;
+			}
+			// Every event of it was recorded as delivered before the batch record was cleared.
 			await outbox.clearBatch(queue.destination.key);
 			delete queue.batch;
 		}
-		// At most ten ready entries from the head, stopping at one Discord refused in a batch (sent alone).
+		if (!head || head.notBefore > now()) return null;
+		// The ready head, stopping at one Discord refused in a batch (that one is sent alone).
 		const ready: OutboxEntry[] = [];
 		for (const entry of queue.entries) {
-			if (ready.length === LIMITS.embedsPerMessage || entry.notBefore > now()) break;
+			if (entry.notBefore > now()) break;
 			if (queue.alone.has(entry.event.id)) {
 				if (ready.length === 0) ready.push(entry);
 				break;
 			}
 			ready.push(entry);
 		}
-		const embeds = ready.map((entry) => renderEvent(entry.event));
-		const entries = ready.slice(0, firstMessageSize(embeds));
-		const ids = entries.map((entry) => entry.event.id);
-		const nonce = ids.length === 1 ? (ids[0] as string) : digest(ids.join(','));
-		if (queue.destination.kind !== 'stdout') {
-			queue.batch = { nonce, ids };
-			await outbox.setBatch(queue.destination.key, queue.batch);
-		}
-		return { entries, embeds: embeds.slice(0, entries.length), nonce };
+		const fold = ready.length > 1 && ready.length >= digestThreshold;
+		const composed = composeMessage(
+			ready.map((entry) => entry.event),
+			fold,
+		);
+		const { ids } = composed;
+		const batch: BatchRecord = {
+			nonce: ids.length === 1 ? (ids[0] as string) : digest(ids.join(',')),
+			ids,
+			content: composed.content,
+			embeds: composed.embeds,
+			since: now(),
+		};
+		if (queue.destination.kind !== 'stdout') await outbox.setBatch(queue.destination.key, batch);
+		queue.batch = batch;
+		return batch;
 	}
 
 	/** Forgets delivered entries; false when the store could not record it (the batch is re-sent, same nonce). */
-	async function onDelivered(queue: Queue, entries: OutboxEntry[]): Promise<boolean> {
-		const ids = entries.map((entry) => entry.event.id);
+	async function onDelivered(queue: Queue, batch: BatchRecord): Promise<boolean> {
+		const { ids } = batch;
 		try {
 			await outbox.remove(ids);
-			if (queue.batch) await outbox.clearBatch(queue.destination.key);
+			if (queue.destination.kind !== 'stdout') await outbox.clearBatch(queue.destination.key);
 		} catch (error) {
 			log.error(
 				{ err: error, destination: queue.destination.key },
 				'delivered, but the store did not record it; will confirm again',
 			);
-			for (const entry of entries) entry.notBefore = now() + (retrySchedule[0] ?? 1000);
+			const done = new Set(ids);
+			for (const entry of queue.entries)
+				if (done.has(entry.event.id)) entry.notBefore = now() + (retrySchedule[0] ?? 1000);
 			return false;
 		}
-		const done = new Set(ids);
-		queue.entries = queue.entries.filter((entry) => !done.has(entry.event.id));
-		for (const id of ids) queue.ids.delete(id);
-		for (const id of ids) queue.alone.delete(id);
+		forget(queue, ids);
 		delete queue.batch;
-		finish(ids);
 		delivered += ids.length;
-		log.info({ destination: queue.destination.key, events: ids }, `delivered ${ids.length} alert(s)`);
+		log.info(
+			{ destination: queue.destination.key, events: ids.length > 20 ? ids.length : ids },
+			`delivered ${ids.length} alert(s)`,
+		);
 		return true;
 	}
 
-	async function onFailure(queue: Queue, entries: OutboxEntry[], error: unknown): Promise<void> {
+	function forget(queue: Queue, ids: string[]): void {
+		const done = new Set(ids);
+		queue.entries = queue.entries.filter((entry) => !done.has(entry.event.id));
+		for (const id of ids) {
+			queue.ids.delete(id);
+			queue.alone.delete(id);
+		}
+		finish(ids);
+	}
+
+	async function onFailure(queue: Queue, batch: BatchRecord, error: unknown): Promise<void> {
 		const failure = error instanceof DeliveryError ? error : new DeliveryError('retry', String(error));
 		const destination = queue.destination.key;
+		const inBatch = new Set(batch.ids);
+		const entries = queue.entries.filter((entry) => inBatch.has(entry.event.id));
 		switch (failure.kind) {
 			case 'halt':
 				halted = failure.message;
@@ -247,11 +396,10 @@ export function createWorker(options: WorkerOptions) {
 						`Discord refused a batch (${failure.message}); sending its alerts one by one`,
 					);
 					for (const entry of entries) queue.alone.add(entry.event.id);
-					delete queue.batch;
-					await outbox.clearBatch(destination).catch(() => {});
-					return;
-				}
-				return deadLetter(queue, entries, failure.message);
+				} else await deadLetter(queue, entries, failure.message);
+				delete queue.batch;
+				await outbox.clearBatch(destination).catch(() => {});
+				return;
 			case 'retry': {
 				const expired = entries.filter(
 					(entry) => now() - (entry.budgetFrom ?? entry.event.receivedAt) >= retryBudget,
@@ -263,8 +411,13 @@ export function createWorker(options: WorkerOptions) {
 					entry.lastError = failure.message;
 					const wait = retrySchedule[Math.min(entry.attempts, retrySchedule.length) - 1] ?? 1000;
 					entry.notBefore = now() + Math.max(wait, failure.retryAfterMs ?? 0);
-					await outbox.update(entry).catch((err) => log.warn({ err }, 'could not persist retry state'));
 				}
+				// One write per message would do for a digest of hundreds; each entry keeps its own count.
+				await Promise.all(
+					live.map((entry) =>
+						outbox.update(entry).catch((err) => log.warn({ err }, 'could not persist retry state')),
+					),
+				);
 				log.warn(
 					{ destination, attempts: live[0]?.attempts },
 					`delivery failed (${failure.message}); will retry`,
@@ -277,27 +430,25 @@ export function createWorker(options: WorkerOptions) {
 		for (const entry of entries) {
 			entry.lastError = reason;
 			await outbox.fail(entry, queue.destination.key, now());
-			queue.alone.delete(entry.event.id);
 		}
-		const gone = new Set(entries.map((entry) => entry.event.id));
-		finish(gone);
-		queue.entries = queue.entries.filter((entry) => !gone.has(entry.event.id));
-		for (const id of gone) queue.ids.delete(id);
-		if (queue.batch?.ids.some((id) => gone.has(id))) {
+		const gone = entries.map((entry) => entry.event.id);
+		forget(queue, gone);
+		if (queue.batch?.ids.some((id) => gone.includes(id))) {
 			delete queue.batch;
 			await outbox.clearBatch(queue.destination.key).catch(() => {});
 		}
 		deadLettered += entries.length;
 		log.error(
-			{ destination: queue.destination.key, events: [...gone] },
+			{ destination: queue.destination.key, events: gone },
 			`alert(s) moved to failed deliveries: ${reason}`,
 		);
 	}
 
+	/** Re-reads the outbox one entry at a time; each destination keeps only its page. */
 	async function sweep(): Promise<void> {
-		const began = Date.now();
+		const began = now();
 		try {
-			for (const entry of await outbox.pending()) {
+			for await (const entry of outbox.scan()) {
 				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
 				if ((finished.get(entry.event.id) ?? Number.NEGATIVE_INFINITY) >= began) continue;
 				enqueue(entry);
@@ -307,71 +458,78 @@ export function createWorker(options: WorkerOptions) {
 		}
 	}
 
-	/** One timer for the whole worker: wake at the earliest backoff or pause end. */
+	function sweepLoop(): void {
+		cancelSweep?.();
+		cancelSweep = after(sweepMs, () => {
+			void sweep().finally(() => {
+				if (!stopping) sweepLoop();
+			});
+		});
+	}
+
+	/** One timer for the whole worker: wake at the earliest backoff, pause end or free slot. */
 	function schedule(): void {
 		if (stopping) return;
-		if (timer) clearTimeout(timer);
-		timer = undefined;
+		cancelWake?.();
+		cancelWake = undefined;
 		let wake = Number.POSITIVE_INFINITY;
 		for (const queue of queues.values()) {
-			if (queue.busy || queue.entries.length === 0) continue;
+			if (queue.busy || (queue.entries.length === 0 && queue.horizon === null)) continue;
 			if (queue.destination.kind === 'channel' && halted) continue;
-			wake = Math.min(wake, Math.max(queue.pausedUntil, queue.entries[0]?.notBefore ?? 0));
+			wake = Math.min(wake, Math.max(queue.pausedUntil, readyAt(queue), nextSlot(queue)));
 		}
 		if (wake === Number.POSITIVE_INFINITY) return;
-		timer = setTimeout(
-			() => {
-				timer = undefined;
-				for (const queue of queues.values()) drain(queue);
-			},
-			Math.max(0, wake - now()),
-		);
-		timer.unref();
+		cancelWake = after(Math.max(0, wake - now()), () => {
+			cancelWake = undefined;
+			for (const queue of queues.values()) drain(queue);
+		});
 	}
 
 	return {
 		enqueue,
-		/** Resumes the backlog left by a previous run (re-applying state, which is idempotent). */
+		/**
+		 * Resumes the backlog left by a previous run or another instance (re-applying state, which is
+		 * idempotent). May follow a stop(), e.g. when this instance becomes the deliverer again.
+		 */
 		async start(): Promise<number> {
+			// What memory held before a stop may have been delivered since by another instance: start afresh.
+			queues.clear();
 			started = true;
-			const entries = await outbox.pending();
-			for (const entry of entries) {
-				await project(entry.event).catch((error) =>
-					log.error({ err: error, eventId: entry.event.id }, 'state projection failed'),
-				);
-			}
+			stopping = false;
 			// Queue the whole backlog before sending anything: draining on the first entry would re-send the
 			// batch in flight at the last stop with that entry alone (same nonce, so Discord answers with the
 			// message it has) and then the batch's other events again, in a new message.
 			resuming = true;
+			let count = 0;
 			try {
-				for (const entry of entries) {
+				for await (const entry of outbox.scan()) {
+					count++;
 					const destination = route(topicOf(entry.event));
 					if (destination && !queues.has(destination.key)) {
 						const batch = await outbox.getBatch(destination.key);
-						if (batch) queueFor(destination).batch = batch;
+						const queue = queueFor(destination);
+						if (batch) queue.batch = batch;
 					}
 					enqueue(entry);
 				}
 			} finally {
 				resuming = false;
 			}
+			const drop = muted;
+			muted = [];
+			await outbox.remove(drop).catch((error) => log.warn({ err: error }, 'could not drop muted events'));
 			for (const queue of queues.values()) drain(queue);
-			if (entries.length > 0) log.info(`resuming ${entries.length} undelivered alert(s)`);
-			sweeper = setInterval(() => void sweep(), sweepMs);
-			sweeper.unref();
-			return entries.length;
+			if (count > 0) log.info(`resuming ${count} undelivered alert(s)`);
+			sweepLoop();
+			return count;
 		},
 		/** Finishes the sends in flight and stops. */
 		async stop(): Promise<void> {
+			started = false;
 			stopping = true;
-			if (timer) clearTimeout(timer);
-			if (sweeper) clearInterval(sweeper);
+			cancelWake?.();
+			cancelSweep?.();
 			await Promise.allSettled([...running]);
-		},
-		/** Sends what is ready now (after a replay, or to skip a backoff in tests). */
-		kick(): void {
-			for (const queue of queues.values()) drain(queue);
 		},
 		status(): WorkerStatus {
 			const paused = [...queues.values()]
@@ -384,11 +542,15 @@ export function createWorker(options: WorkerOptions) {
 			const pending = [...queues.values()].reduce((sum, queue) => sum + queue.entries.length, 0);
 			return { pending, delivered, deadLettered, ...(halted && { halted }), paused };
 		},
-		/** Resolves once nothing is pending (tests and the demo); rejects after `timeoutMs`. */
+		/** Resolves once nothing is pending (tests and the demo); rejects after about `timeoutMs` of real time. */
 		async idle(timeoutMs = 10_000): Promise<void> {
-			const deadline = Date.now() + timeoutMs;
-			while ([...queues.values()].some((queue) => queue.entries.length > 0 || queue.busy)) {
-				if (Date.now() > deadline) throw new Error('delivery did not become idle in time');
+			const busy = () =>
+				[...queues.values()].some(
+					(queue) => queue.entries.length > 0 || queue.horizon !== null || queue.busy,
+				);
+			// Counted in polls rather than read from a clock: a test's clock may stand still meanwhile.
+			for (let waited = 0; busy(); waited += 5) {
+				if (waited > timeoutMs) throw new Error('delivery did not become idle in time');
 				await new Promise((resolve) => setTimeout(resolve, 5));
 			}
 		},

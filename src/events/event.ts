@@ -1,11 +1,14 @@
+import type { DomainKind, SuspensionCategory } from '../vocabulary/mofh.js';
+import type { XolphinState } from '../vocabulary/xolphin.js';
+
+export type { DomainKind, SuspensionCategory, XolphinState };
+
 /**
  * The one vocabulary of hookcord. Every provider callback is parsed into one of these events;
  * the store, the outbox, the renderer and the slash commands speak nothing else.
  */
 
 export type Provider = 'mofh' | 'xolphin' | 'wooxy';
-
-export type SuspensionCategory = 'permanent' | 'temporary' | 'inactivity' | 'unknown';
 
 export interface SuspensionReason {
 	/** The comments field exactly as MOFH sent it. */
@@ -15,23 +18,16 @@ export interface SuspensionReason {
 	category: SuspensionCategory;
 	/** Set when the reason arrived wrapped as `ADMIN_CLOSE : …` or `RES_CLOSE : …`. */
 	closedBy?: 'admin' | 'reseller';
-	/** The text after the first `:`, trimmed, when there was one. */
-	detail?: string;
 }
 
-export type DomainKind = 'parked' | 'subdomain' | 'addon';
+/** What staff can do to a MOFH account from Discord. */
+export type AccountAction = 'suspend' | 'unsuspend';
 
-export const XOLPHIN_STATES = [
-	'PhonecallDelayed',
-	'Phone',
-	'Organization',
-	'CSR',
-	'Message',
-	'DCV',
-	'Whois',
-	'ReadyForReissue',
-] as const;
-export type XolphinState = (typeof XOLPHIN_STATES)[number];
+/**
+ * How a staff action ended: MOFH did it, MOFH refused, the call failed before MOFH answered (nothing
+ * happened), or MOFH did not answer in time (it may have happened).
+ */
+export type ActionOutcome = 'done' | 'refused' | 'failed' | 'unknown';
 
 interface Base {
 	/** Time-sortable id assigned on receipt; also the outbox key. */
@@ -69,6 +65,24 @@ export type Event =
 			headers: Record<string, string>;
 	  })
 	| (Base & {
+			/** A staff action from Discord (the audit trail); `receivedAt` is when MOFH answered. */
+			kind: 'account.action';
+			action: AccountAction;
+			/** The account key (suspend and unsuspend name the account by it). */
+			key: string;
+			/** The vPanel username, when MOFH's answer named it or it was known or told. */
+			username?: string;
+			reason?: string;
+			linked?: boolean;
+			/** The Discord member who confirmed it. */
+			by: { id: string; name: string };
+			outcome: ActionOutcome;
+			/** MOFH's answer, cleaned of markup, or why there was none. */
+			answer: string;
+			/** The confirmation it carried out: one action, one event, however often the button is clicked. */
+			actionId: string;
+	  })
+	| (Base & {
 			kind: 'unrecognized';
 			/** Why the callback could not be mapped, e.g. `unknown MOFH status "FOO"`. */
 			note: string;
@@ -90,10 +104,13 @@ export const TOPICS = ['ACCOUNTS', 'SUSPENSIONS', 'DOMAINS', 'TICKETS', 'CERTS',
 export type Topic = (typeof TOPICS)[number];
 
 /** DESIGN.md topics; an unrecognized event goes where its provider's events go. */
-export function topicOf(event: Pick<Event, 'kind' | 'provider'>): Topic {
+export function topicOf(event: Pick<Event, 'kind' | 'provider'> & { action?: AccountAction }): Topic {
 	switch (event.kind) {
 		case 'account.suspended':
 			return 'SUSPENSIONS';
+		case 'account.action':
+			// Next to the callback it leads to: MOFH's SUSPENDED goes to SUSPENSIONS, REACTIVATE to ACCOUNTS.
+			return event.action === 'suspend' ? 'SUSPENSIONS' : 'ACCOUNTS';
 		case 'domain.added':
 		case 'domain.removed':
 			return 'DOMAINS';

@@ -29,10 +29,19 @@ export function summarize(event: Event): string {
 			return `Request ${event.requestId} deleted`;
 		case 'email.event':
 			return `E-mail ${event.event}${event.email ? ` for ${event.email}` : ''}`;
+		case 'account.action':
+			return `${event.action === 'suspend' ? 'Suspend' : 'Unsuspend'} by ${event.by.name} (key ${event.key}): ${OUTCOMES[event.outcome]} — ${event.answer}`;
 		case 'unrecognized':
 			return `Unrecognized callback: ${event.note}`;
 	}
 }
+
+const OUTCOMES = {
+	done: 'done',
+	refused: 'refused by MOFH',
+	failed: 'not sent',
+	unknown: 'no answer',
+} as const;
 
 function capital(word: string): string {
 	return word.charAt(0).toUpperCase() + word.slice(1);

@@ -1,3 +1,5 @@
+import { truncate } from '../text.js';
+
 /** A callback that is not well-formed: the route answers 400 with this message. */
 export class PayloadError extends Error {
 	override name = 'PayloadError';
@@ -42,8 +44,5 @@ export function required(fields: Fields, name: string, pattern?: RegExp, expecte
 	return value;
 }
 
-/** Quotes user input inside an error message without echoing a whole payload back. */
-export function clip(text: string, max = 64): string {
-	const chars = [...text];
-	return chars.length > max ? `${chars.slice(0, max).join('')}…` : text;
-}
+/** Quotes user input inside an error message without echoing a whole payload back: 64 characters at most. */
+export const clip = (text: string): string => truncate(text, 64 + 1);

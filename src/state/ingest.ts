@@ -1,11 +1,11 @@
-import type { FastifyBaseLogger } from 'fastify';
-import type { Outbox, OutboxEntry } from '../delivery/outbox.js';
 import type { Event, ParsedEvent } from '../events/event.js';
 import { DUPLICATE_WINDOW_MS, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
 import type { KeyedLock } from './keyed-lock.js';
+import { type OutboxEntry, outboxAddition } from './outbox.js';
 import type { Projector } from './projector.js';
 import type { Store } from './store.js';
+import type { Write } from './unit.js';
 
 /**
  * Another process is storing an identical callback right now (shared Redis or Postgres store): answering
@@ -26,15 +26,13 @@ export class StoreUnavailableError extends Error {
 }
 
 export interface IngestDeps {
-	outbox: Outbox;
 	project: Projector;
 	/** Where fingerprints of recent callbacks are kept, with the provider's retry window as TTL. */
 	store: Pick<Store, 'claim' | 'seen'>;
 	lock: KeyedLock;
-	log: FastifyBaseLogger;
 	/** Hands the stored entry to the delivery worker. */
 	notify: (entry: OutboxEntry) => void;
-	now?: () => number;
+	now: () => number;
 }
 
 export interface Ingested {
@@ -47,55 +45,44 @@ export interface Ingested {
 export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
 
 /**
- * parsed event ─▶ duplicate check ─▶ one durable outbox write ─▶ state projection ─▶ worker.
- * Only the outbox write decides the answer: once it is done the event cannot be lost, and a projection
- * that fails is re-run from the outbox at the next start. The fingerprint is recorded after the outbox
- * write, so a crash between the two can at worst let one retry through, never lose an event; the check
- * and the write run under one per-fingerprint lock, so concurrent copies collapse too.
+ * parsed event ─▶ duplicate check ─▶ one unit: outbox entry + fingerprint + state change ─▶ worker.
+ * The unit is committed atomically (see Store.commit), so a crash or a failure at any point leaves either
+ * nothing (the callback is answered 503 or not at all, and the provider retries) or the event, its
+ * fingerprint and its state together. A projection that fails fails the callback the same way. The check
+ * and the commit run under one per-fingerprint lock, so concurrent copies collapse too.
  */
-export function createIngest({
-	outbox,
-	project,
-	store,
-	lock,
-	log,
-	notify,
-	now = Date.now,
-}: IngestDeps): Ingest {
+export function createIngest({ project, store, lock, notify, now }: IngestDeps): Ingest {
 	return (parsed) => {
 		const print = fingerprint(parsed);
 		return lock.run(`seen:${print}`, async () => {
-			let entry: OutboxEntry;
+			// On shared stores the claim is a short lease (a write) that a crash releases by expiring; on
+			// SQLite and memory it only reads, and the lock above covers this process.
+			let earlier: string | undefined;
 			try {
-				// Claim first (a short lease), then store, then record the event id for the retry window.
-				const earlier = await store.claim(print, STORING, LEASE_MS);
-				if (earlier === STORING) throw new InProgressError('an identical callback is being stored; retry');
-				if (earlier) return { id: earlier, duplicate: true };
-				const receivedAt = now();
-				const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
-				try {
-					entry = await outbox.add(event);
-				} catch (error) {
-					await store.seen.delete(print).catch(() => {});
-					throw error;
-				}
-				await store.seen.set(print, event.id, DUPLICATE_WINDOW_MS[parsed.provider]).catch((error) => {
-					log.warn({ err: error }, 'could not record the callback fingerprint; a retry may alert twice');
-				});
+				earlier = await store.claim(print, STORING, LEASE_MS);
 			} catch (error) {
-				if (error instanceof InProgressError) throw error;
+				throw new StoreUnavailableError('the store did not answer the duplicate check', { cause: error });
+			}
+			if (earlier === STORING) throw new InProgressError('an identical callback is being stored; retry');
+			if (earlier) return { id: earlier, duplicate: true };
+			const receivedAt = now();
+			const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
+			const { entry, write } = outboxAddition(event);
+			const seen: Write = {
+				collection: 'seen',
+				key: print,
+				value: event.id,
+				ttlMs: DUPLICATE_WINDOW_MS[parsed.provider],
+			};
+			try {
+				await project(event, [write, seen]);
+			} catch (error) {
+				// Release the lease at once so the provider's retry is not refused until it expires.
+				await store.seen.delete(print).catch(() => {});
 				throw new StoreUnavailableError('the store did not take the event', { cause: error });
 			}
-			try {
-				await project(entry.event);
-			} catch (error) {
-				log.error(
-					{ err: error, eventId: entry.event.id },
-					'state projection failed; it is retried at the next start',
-				);
-			}
 			notify(entry);
-			return { id: entry.event.id, duplicate: false };
+			return { id: event.id, duplicate: false };
 		});
 	};
 }

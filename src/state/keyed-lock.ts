@@ -15,8 +15,4 @@ export class KeyedLock {
 		});
 		return result;
 	}
-
-	get size(): number {
-		return this.#tails.size;
-	}
 }

@@ -26,6 +26,8 @@ export interface AccountState {
 	suspension?: SuspensionReason;
 	sqlCluster?: string;
 	domains: string[];
+	/** The account's key (what suspend and unsuspend take), once a staff action has tied it to the username. */
+	key?: string;
 	firstSeen: number;
 	updatedAt: number;
 	history: HistoryEntry[];
@@ -94,6 +96,7 @@ export function projectAccount(
 		// The SQL callback can beat ACTIVATED; an account with a cluster exists and is live.
 		if (state.status === 'unknown') state.status = 'active';
 	}
+	if (event.kind === 'account.action') state.key = event.key;
 	if ((event.kind === 'domain.added' || event.kind === 'domain.removed') && event.domain) {
 		const rest = state.domains.filter((domain) => domain !== event.domain);
 		state.domains = event.kind === 'domain.added' ? [...rest, event.domain].sort() : rest;

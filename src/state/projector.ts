@@ -1,45 +1,75 @@
 import type { Event } from '../events/event.js';
 import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
-import {
-	type AccountState,
-	type CertState,
-	projectAccount,
-	projectCert,
-	projectTicket,
-	type TicketState,
-} from './project.js';
+import { projectAccount, projectCert, projectTicket } from './project.js';
 import type { Store } from './store.js';
+import type { Write } from './unit.js';
+
+/** A record an event changes: where it lives and how the event changes it. */
+interface Target {
+	collection: 'accounts' | 'certs' | 'tickets' | 'keys';
+	key: string;
+	apply(previous: never): unknown;
+}
+
+function targetsOf(event: Event): Target[] {
+	const targets: Target[] = [];
+	if ('username' in event && event.username) {
+		targets.push({
+			collection: 'accounts',
+			key: event.username.toLowerCase(),
+			apply: (previous) => projectAccount(previous, event),
+		});
+		// Remember which vPanel username a key belongs to: suspend and unsuspend name accounts by key.
+		if (event.kind === 'account.action') {
+			const username = event.username.toLowerCase();
+			targets.push({ collection: 'keys', key: event.key.toLowerCase(), apply: () => username });
+		}
+	}
+	if (event.kind === 'cert.issued' || event.kind === 'cert.updated' || event.kind === 'cert.deleted') {
+		targets.push({
+			collection: 'certs',
+			key: event.requestId,
+			apply: (previous) => projectCert(previous, event),
+		});
+	}
+	if (event.kind === 'ticket.replied' || event.kind === 'ticket.closed') {
+		targets.push({
+			collection: 'tickets',
+			key: event.ticketId,
+			apply: (previous) => projectTicket(previous, event),
+		});
+	}
+	return targets;
+}
 
 /**
- * Applies an event to the account, certificate or ticket it concerns: one locked read-modify-write.
- * Safe to run twice for one event (the projections are idempotent).
+ * Applies an event to the account, certificate or ticket it concerns, and commits the new state in one
+ * unit with `alongside` (the ingest's outbox entry and fingerprint): all of it is stored, or none. Each
+ * record's read-modify-write holds that record's lock until the commit, always taken in the same order
+ * (accounts, keys, certs, tickets), so two events for one account never lose each other's change. Safe to run
+ * twice for one event (the projections are idempotent).
  */
 export function createProjector(store: Store, lock: KeyedLock, accounts?: AccountIndex) {
-	return async function project(event: Event): Promise<void> {
-		if ('username' in event && event.username) {
-			const key = event.username.toLowerCase();
-			await lock.run(`accounts:${key}`, async () => {
-				const previous = (await store.accounts.get(key)) as AccountState | undefined;
-				const next = projectAccount(previous, event);
-				if (next !== previous) await store.accounts.set(key, next);
-			});
-			accounts?.add(key);
-		}
-		if (event.kind === 'cert.issued' || event.kind === 'cert.updated' || event.kind === 'cert.deleted') {
-			await lock.run(`certs:${event.requestId}`, async () => {
-				const previous = (await store.certs.get(event.requestId)) as CertState | undefined;
-				const next = projectCert(previous, event);
-				if (next !== previous) await store.certs.set(event.requestId, next);
-			});
-		}
-		if (event.kind === 'ticket.replied' || event.kind === 'ticket.closed') {
-			await lock.run(`tickets:${event.ticketId}`, async () => {
-				const previous = (await store.tickets.get(event.ticketId)) as TicketState | undefined;
-				const next = projectTicket(previous, event);
-				if (next !== previous) await store.tickets.set(event.ticketId, next);
-			});
-		}
+	return async function project(event: Event, alongside: Write[] = []): Promise<void> {
+		const targets = targetsOf(event);
+		const commit = async () => {
+			const writes = [...alongside];
+			for (const { collection, key, apply } of targets) {
+				const previous = await store[collection].get(key);
+				const next = apply(previous as never);
+				if (next !== previous) writes.push({ collection, key, value: next });
+			}
+			await store.commit(writes);
+		};
+		const locked = targets.reduceRight<() => Promise<void>>(
+			(inner, { collection, key }) =>
+				() =>
+					lock.run(`${collection}:${key}`, inner),
+			commit,
+		);
+		await locked();
+		for (const { collection, key } of targets) if (collection === 'accounts') accounts?.add(key);
 	};
 }
 

@@ -1,22 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
-
-/**
- * The named collections hookcord keeps. Each is its own Keyv (its own SQLite table, Redis key prefix or
- * Postgres table), so scanning the outbox at start-up never walks through account state.
- */
-export const COLLECTIONS = [
-	'outbox',
-	'failed',
-	'batches',
-	'accounts',
-	'certs',
-	'tickets',
-	'meta',
-	'seen',
-] as const;
-export type CollectionName = (typeof COLLECTIONS)[number];
+import { COLLECTIONS, type CollectionName } from './collections.js';
+import { keyLister } from './keys.js';
+import { deserialize, serialize } from './serialize.js';
+import { SqliteDatabase } from './sqlite-adapter.js';
+import { protectSqliteFiles } from './sqlite-files.js';
+import { describeStoreUrl } from './store-url.js';
+import { committer, type Write } from './unit.js';
 
 export type Store = Record<CollectionName, Keyv> & {
 	/** Where the store lives, with any password removed: safe to log. */
@@ -30,6 +19,13 @@ export type Store = Record<CollectionName, Keyv> & {
 	 * lock, held until the caller records the outcome in `seen`, gives the same guarantee.
 	 */
 	claim(key: string, value: string, ttlMs: number): Promise<string | undefined>;
+	/**
+	 * Stores every write or none: one SQLite transaction, one PostgreSQL statement, one Redis MULTI/EXEC.
+	 * This is how a callback's fingerprint, outbox entry and state change land together.
+	 */
+	commit(writes: Write[]): Promise<void>;
+	/** A collection's keys (unprefixed), without reading their values: in key order except on Redis. */
+	listKeys(name: CollectionName): AsyncIterable<string>;
 	close(): Promise<void>;
 };
 
@@ -43,23 +39,28 @@ export class StoreConfigError extends Error {}
 export async function openStore(storeUrl: string): Promise<Store> {
 	const scheme = storeUrl.slice(0, storeUrl.indexOf('://'));
 	const { url, prefix } = splitPrefix(storeUrl);
-	const open = await adapterFactory(scheme, url, prefix);
+	const open = await adapterFactory(scheme, url, prefix, sqliteSynchronous(storeUrl));
 	const collections = {} as Record<CollectionName, Keyv>;
 	for (const name of COLLECTIONS) {
 		const keyv = open(name);
 		keyv.throwOnErrors = true;
+		if (keyv.serialize) {
+			keyv.serialize = serialize;
+			keyv.deserialize = deserialize;
+		}
 		// Errors are thrown to the caller; the listener only stops EventEmitter from crashing the process.
 		keyv.on('error', () => {});
 		collections[name] = keyv;
 	}
-	await prepare(scheme, collections, sqliteSynchronous(storeUrl));
 	return {
 		...collections,
-		description: redactUrl(storeUrl),
+		description: describeStoreUrl(storeUrl),
 		async ping() {
 			await collections.meta.get('ping');
 		},
 		claim: claimer(scheme, collections.seen),
+		commit: committer(scheme, collections),
+		listKeys: keyLister(scheme, collections),
 		async close() {
 			await Promise.allSettled(COLLECTIONS.map((name) => collections[name].disconnect()));
 		},
@@ -68,31 +69,25 @@ export async function openStore(storeUrl: string): Promise<Store> {
 
 type OpenCollection = (name: CollectionName) => Keyv;
 
-async function adapterFactory(scheme: string, url: string, prefix: string): Promise<OpenCollection> {
+async function adapterFactory(
+	scheme: string,
+	url: string,
+	prefix: string,
+	synchronous: 'FULL' | 'NORMAL',
+): Promise<OpenCollection> {
 	switch (scheme) {
 		case 'memory':
 			return (name) => new Keyv({ store: new Map(), namespace: name });
 		case 'sqlite': {
-			const { default: KeyvSqlite } = await import('@keyv/sqlite');
 			const path = url.slice('sqlite://'.length).replace(/\?.*$/, '');
 			if (!path)
 				throw new StoreConfigError(
 					'STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/hookcord.sqlite',
 				);
-			if (path !== ':memory:') {
-				mkdirSync(dirname(resolve(path)), { recursive: true });
-				await enableWal(path);
-			}
-			return (name) =>
-				new Keyv({
-					store: new KeyvSqlite({
-						uri: `sqlite://${path}`,
-						table: name,
-						busyTimeout: 10_000,
-						iterationLimit: 500,
-					}),
-					namespace: name,
-				});
+			if (path !== ':memory:') protectSqliteFiles(path);
+			// One connection for every collection (a callback's writes are one transaction across tables).
+			const database = new SqliteDatabase(path, synchronous);
+			return (name) => new Keyv({ store: database.table(name), namespace: name });
 		}
 		case 'redis':
 		case 'rediss': {
@@ -181,23 +176,6 @@ export async function pruneExpired(collection: Keyv): Promise<number> {
 }
 
 /**
- * Switches the file to WAL (a persistent setting) on a connection of its own, before the collections open
- * theirs: changing the journal mode needs the file to itself, and a collection whose table creation met
- * that change would fail with SQLITE_BUSY for good. WAL lets the delivery worker read while a callback
- * is being written.
- */
-async function enableWal(path: string): Promise<void> {
-	const { default: sqlite3 } = await import('sqlite3');
-	await new Promise<void>((resolve, reject) => {
-		const db = new sqlite3.Database(path, (error) => {
-			if (error) return reject(error);
-			db.configure('busyTimeout', 10_000);
-			db.exec('PRAGMA journal_mode = WAL', (failed) => db.close(() => (failed ? reject(failed) : resolve())));
-		});
-	});
-}
-
-/**
  * `sqlite://path?synchronous=full` makes every commit wait for the disk (fsync). The default, `normal`,
  * is WAL's usual setting: a stored callback survives a crash or kill of the process; only a power loss
  * or kernel crash can roll back the last moments (sqlite.org/pragma.html#pragma_synchronous). It answers
@@ -210,24 +188,11 @@ function sqliteSynchronous(storeUrl: string): 'FULL' | 'NORMAL' {
 	return match?.[1]?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL';
 }
 
-/** SQLite: the durability setting is per connection. */
-async function prepare(
-	scheme: string,
-	collections: Record<CollectionName, Keyv>,
-	synchronous: string,
-): Promise<void> {
-	if (scheme !== 'sqlite') return;
-	const query = (name: CollectionName, sql: string) =>
-		(collections[name].store as { query(sql: string): Promise<unknown> }).query(sql);
-	// Every collection opens its own connection and creates its table; wait for all of them.
-	await Promise.all(COLLECTIONS.map((name) => query(name, `PRAGMA synchronous = ${synchronous}`)));
-}
-
 /**
  * `?prefix=name` on a Redis or Postgres STORE_URL keeps several hookcord deployments (or test runs) apart
  * in one server: keys `name:outbox:…`, tables `name_outbox`. Default `hookcord`.
  */
-function splitPrefix(storeUrl: string): { url: string; prefix: string } {
+export function splitPrefix(storeUrl: string): { url: string; prefix: string } {
 	const match = /[?&]prefix=([A-Za-z][A-Za-z0-9_]{0,30})(?=&|$)/.exec(storeUrl);
 	if (!match) return { url: storeUrl, prefix: 'hookcord' };
 	const url = storeUrl
@@ -235,8 +200,4 @@ function splitPrefix(storeUrl: string): { url: string; prefix: string } {
 		.replace(/\?&/, '?')
 		.replace(/\?$/, '');
 	return { url, prefix: match[1] as string };
-}
-
-export function redactUrl(url: string): string {
-	return url.replace(/\/\/([^/@]*)@/, '//***@');
 }

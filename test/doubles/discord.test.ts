@@ -7,11 +7,14 @@ import { once } from 'node:events';
 import { type TestContext, test } from 'node:test';
 import {
 	type APIMessage,
+	ApplicationCommandOptionType,
 	type ChatInputCommandInteraction,
 	Client,
 	DiscordAPIError,
 	Events,
 	GatewayIntentBits,
+	GatewayOpcodes,
+	InteractionResponseType,
 	MessageFlags,
 	type RateLimitData,
 	REST,
@@ -94,7 +97,7 @@ test('heartbeats are acknowledged, so the connection stays up', async (t) => {
 	const { double, login } = await setup(t, { heartbeatInterval: 40 });
 	const client = await login();
 	await double.waitFor(
-		(d) => d.gatewayFrames.filter((f) => f.op === 1).length >= 3,
+		(d) => d.gatewayFrames.filter((f) => f.op === GatewayOpcodes.Heartbeat).length >= 3,
 		2000,
 		'three heartbeats',
 	);
@@ -122,7 +125,13 @@ test('an injected chat-input interaction reaches discord.js and its replies are 
 	const payload = double.injectInteraction(
 		double.makeChatInputInteraction({
 			commandName: 'wooxy',
-			options: [{ type: 1, name: 'create', options: [{ type: 3, name: 'title', value: 'hello' }] }],
+			options: [
+				{
+					type: ApplicationCommandOptionType.Subcommand,
+					name: 'create',
+					options: [{ type: ApplicationCommandOptionType.String, name: 'title', value: 'hello' }],
+				},
+			],
 		}),
 	);
 	const interaction = await within(handled, 3000, 'interactionCreate + replies');
@@ -137,7 +146,7 @@ test('an injected chat-input interaction reaches discord.js and its replies are 
 	const response = double.interactionResponses[0];
 	assert.equal(response?.interactionId, payload.id);
 	assert.equal(response?.token, payload.token);
-	assert.equal(response?.body.type, 4);
+	assert.equal(response?.body.type, InteractionResponseType.ChannelMessageWithSource);
 	assert.equal(response?.body.data?.content, 'hi');
 	assert.equal(response?.body.data?.flags, MessageFlags.Ephemeral);
 	const callback = double.requests.find((r) => r.path.endsWith('/callback'));
@@ -162,7 +171,7 @@ test('a second acknowledgement of one interaction answers 40060', async (t) => {
 			resolve(
 				await rest
 					.post(Routes.interactionCallback(interaction.id, interaction.token), {
-						body: { type: 4 },
+						body: { type: InteractionResponseType.ChannelMessageWithSource },
 						auth: false,
 					})
 					.catch((error: unknown) => error),
@@ -183,7 +192,10 @@ test('the gateway resumes after a drop and keeps delivering interactions', async
 	await within(resumed, 5000, 'ShardResume');
 	assert.equal(double.gatewayConnections, 2);
 	assert.equal(double.identifies.length, 1, 'resumed, not re-identified');
-	assert.ok(double.gatewayFrames.some((f) => f.op === 6));
+	assert.ok(
+		double.gatewayFrames.some((f) => f.op === GatewayOpcodes.Resume),
+		'discord.js sent RESUME',
+	);
 
 	const got = once(client, Events.InteractionCreate);
 	double.injectInteraction(double.makeChatInputInteraction({ commandName: 'wooxy' }));
@@ -414,6 +426,274 @@ test('waitFor rejects with a clear message', async (t) => {
 	const { double } = await setup(t);
 	await assert.rejects(
 		double.waitFor((d) => d.messages.length > 0, 50, 'a message'),
-		/timed out after 50 ms: a message/,
+		/timed out after 50 ms waiting for a message/,
 	);
+});
+
+/** A raw request to the double, for the status, headers and error body exactly as Discord would send them. */
+async function raw(double: DiscordDouble, method: string, path: string, body?: unknown, auth = true) {
+	const res = await fetch(`${double.apiUrl}/v10${path}`, {
+		method,
+		headers: {
+			'content-type': 'application/json',
+			...(auth && { authorization: `Bot ${double.token}` }),
+		},
+		...(body !== undefined && { body: JSON.stringify(body) }),
+	});
+	const text = await res.text();
+	return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+test('a callback or follow-up for an interaction Discord never sent answers like Discord', async (t) => {
+	const { double } = await setup(t);
+	const callback = await raw(
+		double,
+		'POST',
+		'/interactions/123456789012345678/not-a-token/callback',
+		{
+			type: InteractionResponseType.ChannelMessageWithSource,
+			data: { content: 'hi' },
+		},
+		false,
+	);
+	assert.equal(callback.status, 404);
+	assert.deepEqual(callback.body, { message: 'Unknown interaction', code: 10062 });
+	// A real interaction, answered with the wrong token, is just as unknown.
+	const real = double.makeChatInputInteraction({ commandName: 'wooxy' });
+	const wrongToken = await raw(
+		double,
+		'POST',
+		`/interactions/${real.id}/other/callback`,
+		{ type: InteractionResponseType.ChannelMessageWithSource, data: { content: 'x' } },
+		false,
+	);
+	assert.equal(wrongToken.body.code, 10062);
+	const edit = await raw(
+		double,
+		'PATCH',
+		`/webhooks/${double.applicationId}/not-a-token/messages/@original`,
+		{ content: 'x' },
+		false,
+	);
+	assert.deepEqual(edit.body, { message: 'Unknown Webhook', code: 10015 });
+	assert.equal(double.interactionResponses.length, 0);
+});
+
+test("autocomplete answers over Discord's limits get 400 Invalid Form Body", async (t) => {
+	const { double } = await setup(t);
+	const answer = (choices: unknown[]) => {
+		const interaction = double.makeChatInputInteraction({ commandName: 'account' });
+		return raw(
+			double,
+			'POST',
+			`/interactions/${interaction.id}/${interaction.token}/callback`,
+			{
+				type: InteractionResponseType.ApplicationCommandAutocompleteResult,
+				data: { choices },
+			},
+			false,
+		);
+	};
+	const choice = (name: string, value: string | number = name) => ({ name, value });
+	const many = await answer(Array.from({ length: 26 }, (_, i) => choice(`c${i}`)));
+	assert.equal(many.status, 400);
+	assert.equal(many.body.code, 50035);
+	assert.equal(many.body.errors.data.choices._errors[0].code, 'BASE_TYPE_MAX_LENGTH');
+	const long = await answer([
+		choice('ok'),
+		choice('n'.repeat(101), 'v'),
+		choice('n', 'v'.repeat(101)),
+		choice(''),
+	]);
+	assert.equal(long.status, 400);
+	assert.deepEqual(Object.keys(long.body.errors.data.choices).sort(), ['1', '2', '3']);
+	assert.equal(long.body.errors.data.choices['1'].name._errors[0].code, 'BASE_TYPE_BAD_LENGTH');
+	assert.equal(long.body.errors.data.choices['2'].value._errors[0].code, 'BASE_TYPE_BAD_LENGTH');
+	// At the limits exactly (code points, not UTF-16 units) is accepted.
+	const full = await answer(
+		Array.from({ length: 25 }, (_, i) => choice(`${i}${'😀'.repeat(98)}`, 'v'.repeat(100))),
+	);
+	assert.equal(full.status, 204);
+});
+
+test('x-ratelimit-remaining counts down per route and channel, then 429s until the window ends', async (t) => {
+	const { double } = await setup(t, {
+		channels: ['100000000000000001', '100000000000000002'],
+		rateLimit: { limit: 3, windowMs: 60_000 },
+		// The per-channel message limit is tested on its own; here the route bucket alone counts.
+		channelRate: false,
+	});
+	const post = (channel: string) => raw(double, 'POST', `/channels/${channel}/messages`, { content: 'x' });
+	const remaining = [];
+	for (let i = 0; i < 3; i++)
+		remaining.push((await post('100000000000000001')).headers.get('x-ratelimit-remaining'));
+	assert.deepEqual(remaining, ['2', '1', '0']);
+	const over = await post('100000000000000001');
+	assert.equal(over.status, 429);
+	assert.equal(over.body.global, false);
+	assert.ok(over.body.retry_after > 0 && over.body.retry_after <= 60, `retry_after ${over.body.retry_after}`);
+	assert.equal(over.headers.get('x-ratelimit-scope'), 'user');
+	// Another channel is another bucket.
+	const other = await post('100000000000000002');
+	assert.equal(other.status, 200);
+	assert.equal(other.headers.get('x-ratelimit-remaining'), '2');
+	assert.equal(double.messages.length, 4, 'the refused request created nothing');
+});
+
+test('command registration is validated like Discord: names, descriptions, types, order, nesting, choices', async (t) => {
+	const { double } = await setup(t);
+	const string = (name: string, extra: Record<string, unknown> = {}) => ({
+		type: ApplicationCommandOptionType.String,
+		name,
+		description: 'd',
+		...extra,
+	});
+	const sub = (name: string, options: unknown[] = []) => ({
+		type: ApplicationCommandOptionType.Subcommand,
+		name,
+		description: 'd',
+		options,
+	});
+	const cases: [string, unknown, (string | number)[], string][] = [
+		[
+			'an upper-case option name',
+			[sub('create', [string('Title')])],
+			[0, 'options', 0, 'options', 0, 'name'],
+			'APPLICATION_COMMAND_INVALID_NAME',
+		],
+		[
+			'a 33-character name',
+			[sub('x'.repeat(33))],
+			[0, 'options', 0, 'name'],
+			'APPLICATION_COMMAND_INVALID_NAME',
+		],
+		['a space in a name', [sub('two words')], [0, 'options', 0, 'name'], 'APPLICATION_COMMAND_INVALID_NAME'],
+		[
+			'a 101-character option description',
+			[sub('create', [string('t', { description: 'd'.repeat(101) })])],
+			[0, 'options', 0, 'options', 0, 'description'],
+			'BASE_TYPE_BAD_LENGTH',
+		],
+		[
+			'an empty description',
+			[sub('create', [string('t', { description: '' })])],
+			[0, 'options', 0, 'options', 0, 'description'],
+			'BASE_TYPE_BAD_LENGTH',
+		],
+		[
+			'a required option after an optional one',
+			[sub('create', [string('a'), string('b', { required: true })])],
+			[0, 'options', 0, 'options', 1],
+			'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+		],
+		[
+			'26 options',
+			[
+				sub(
+					'create',
+					Array.from({ length: 26 }, (_, i) => string(`o${i}`)),
+				),
+			],
+			[0, 'options', 0, 'options'],
+			'BASE_TYPE_MAX_LENGTH',
+		],
+		[
+			'a subcommand beside a plain option',
+			[sub('create'), string('title')],
+			[0, 'options'],
+			'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+		],
+		[
+			'a subcommand inside a subcommand',
+			[sub('create', [sub('deeper')])],
+			[0, 'options', 0, 'options', 0, 'type'],
+			'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+		],
+		[
+			'an unknown option type',
+			// 12 is no option type Discord has.
+			[sub('create', [{ type: 12, name: 'x', description: 'd' }])],
+			[0, 'options', 0, 'options', 0, 'type'],
+			'BASE_TYPE_CHOICES',
+		],
+		[
+			'a repeated option name',
+			[sub('create', [string('a'), string('a')])],
+			[0, 'options', 0, 'options', 1, 'name'],
+			'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS',
+		],
+		[
+			'26 choices',
+			[
+				sub('create', [
+					string('a', { choices: Array.from({ length: 26 }, (_, i) => ({ name: `c${i}`, value: `c${i}` })) }),
+				]),
+			],
+			[0, 'options', 0, 'options', 0, 'choices'],
+			'BASE_TYPE_MAX_LENGTH',
+		],
+		[
+			'a 101-character choice name',
+			[sub('create', [string('a', { choices: [{ name: 'n'.repeat(101), value: 'v' }] })])],
+			[0, 'options', 0, 'options', 0, 'choices', 0, 'name'],
+			'BASE_TYPE_BAD_LENGTH',
+		],
+		[
+			'choices with autocomplete',
+			[sub('create', [string('a', { autocomplete: true, choices: [{ name: 'n', value: 'v' }] })])],
+			[0, 'options', 0, 'options', 0, 'choices'],
+			'APPLICATION_COMMAND_OPTION_CHOICES_INVALID',
+		],
+		[
+			'choices on a boolean',
+			[
+				sub('create', [
+					{
+						type: ApplicationCommandOptionType.Boolean,
+						name: 'b',
+						description: 'd',
+						choices: [{ name: 'n', value: 'v' }],
+					},
+				]),
+			],
+			[0, 'options', 0, 'options', 0, 'choices'],
+			'APPLICATION_COMMAND_OPTION_CHOICES_INVALID',
+		],
+	];
+	for (const [what, options, path, code] of cases) {
+		const answer = await raw(
+			double,
+			'PUT',
+			`/applications/${double.applicationId}/guilds/${double.guildId}/commands`,
+			[{ name: 'wooxy', description: 'Wooxy mail', options }],
+		);
+		assert.equal(answer.status, 400, what);
+		assert.equal(answer.body.code, 50035, what);
+		let node = answer.body.errors;
+		for (const key of path) node = node?.[key];
+		assert.equal(node?._errors?.[0]?.code, code, `${what}: ${JSON.stringify(answer.body.errors)}`);
+	}
+	// A group holding subcommands, required before optional, choices on a string: accepted.
+	const good = await raw(double, 'PUT', `/applications/${double.applicationId}/commands`, [
+		{
+			name: 'wooxy',
+			description: 'Wooxy mail',
+			options: [
+				{
+					type: ApplicationCommandOptionType.SubcommandGroup,
+					name: 'hooks',
+					description: 'd',
+					options: [
+						sub('create', [
+							string('a', { required: true }),
+							string('b', { choices: [{ name: 'n', value: 'v' }] }),
+						]),
+					],
+				},
+				sub('list'),
+			],
+		},
+	]);
+	assert.equal(good.status, 200, JSON.stringify(good.body));
+	assert.equal(double.commandRegistrations.length, 1, 'only the valid registration was stored');
 });

@@ -23,19 +23,23 @@ import {
 	type APIEmbed,
 	type APIMessage,
 	type APIUser,
+	ApplicationCommandOptionType,
 	ApplicationCommandType,
 	ChannelType,
 	EmbedType,
 	GatewayCloseCodes,
 	GatewayDispatchEvents,
 	GatewayOpcodes,
+	InteractionContextType,
 	InteractionResponseType,
 	InteractionType,
 	Locale,
+	MessageFlags,
 	MessageType,
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { until } from '../poll.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Public types
@@ -56,8 +60,21 @@ export interface DiscordDoubleOptions {
 	heartbeatInterval?: number;
 	/** How long an injected interaction may wait for its callback; Discord allows 3 s (PLATFORM.md §1). */
 	interactionDeadlineMs?: number;
+	/**
+	 * Each route's rate limit per top-level resource (channel, webhook, interaction): `X-RateLimit-Remaining`
+	 * counts down within a window, and a request past the limit gets Discord's 429. Default 50 per second.
+	 */
+	rateLimit?: { limit: number; windowMs: number };
 	/** Log every request and gateway frame to stderr. */
 	debug?: boolean;
+	/**
+	 * Discord's per-channel message limit for bots, observed at about 5 per 5 s (PLATFORM.md §1): a POST
+	 * over it answers 429 with `retry_after`, and every answer carries the bucket's real remaining count
+	 * and reset. `false` turns it off.
+	 */
+	channelRate?: { messages: number; perMs: number } | false;
+	/** How long `enforce_nonce` remembers a nonce (Discord: "the past few minutes"); default 5 min. */
+	nonceWindowMs?: number;
 }
 
 export interface UploadedFile {
@@ -397,6 +414,199 @@ function validateMessageBody(body: MessageBody, options: ValidateOptions): Reply
 	return null;
 }
 
+/**
+ * An autocomplete answer: at most 25 choices, each name 1-100 characters and a string value 1-100
+ * characters (DDocs application-commands.mdx § Application Command Option Choice Structure; the client
+ * does not check them, Discord's API does).
+ */
+function validateChoices(raw: unknown): Reply | null {
+	const errors: FormErrors = {};
+	const choices = asArray(raw);
+	if (choices.length > 25)
+		addError(errors, ['data', 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+	choices.forEach((rawChoice, i) => {
+		const choice = asRecord(rawChoice);
+		const name = textLength(choice.name);
+		if (typeof choice.name !== 'string' || name < 1 || name > 100)
+			addError(
+				errors,
+				['data', 'choices', i, 'name'],
+				'BASE_TYPE_BAD_LENGTH',
+				'Must be between 1 and 100 in length.',
+			);
+		if (typeof choice.value === 'string') {
+			const value = textLength(choice.value);
+			if (value < 1 || value > 100)
+				addError(
+					errors,
+					['data', 'choices', i, 'value'],
+					'BASE_TYPE_BAD_LENGTH',
+					'Must be between 1 and 100 in length.',
+				);
+		} else if (typeof choice.value !== 'number') {
+			addError(errors, ['data', 'choices', i, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
+		}
+	});
+	return Object.keys(errors).length > 0 ? apiError(400, 'Invalid Form Body', 50035, errors) : null;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Command registration, like Bulk Overwrite Application Commands (DDocs application-commands.mdx)
+// ---------------------------------------------------------------------------------------------------------
+
+/** Chat-input command and option names: 1-32 of letters, digits, `-` and `_`, lower case where it exists. */
+const COMMAND_NAME = /^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+const OPTION_TYPES = new Set(
+	Object.values(ApplicationCommandOptionType).filter((value) => typeof value === 'number'),
+);
+const NESTING = new Set<unknown>([
+	ApplicationCommandOptionType.Subcommand,
+	ApplicationCommandOptionType.SubcommandGroup,
+]);
+const WITH_CHOICES = new Set<unknown>([
+	ApplicationCommandOptionType.String,
+	ApplicationCommandOptionType.Integer,
+	ApplicationCommandOptionType.Number,
+]);
+
+function validateName(value: unknown, path: (string | number)[], errors: FormErrors): void {
+	const name = typeof value === 'string' ? value : '';
+	if (!COMMAND_NAME.test(name) || name !== name.toLowerCase())
+		addError(errors, [...path, 'name'], 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
+}
+
+function validateDescription(value: unknown, path: (string | number)[], errors: FormErrors): void {
+	const length = textLength(value);
+	if (typeof value !== 'string' || length < 1 || length > 100)
+		addError(
+			errors,
+			[...path, 'description'],
+			'BASE_TYPE_BAD_LENGTH',
+			'Must be between 1 and 100 in length.',
+		);
+}
+
+function validateCommand(
+	command: Record<string, unknown>,
+	path: (string | number)[],
+	errors: FormErrors,
+): void {
+	const type = command.type ?? ApplicationCommandType.ChatInput;
+	if (type !== ApplicationCommandType.ChatInput) return;
+	validateName(command.name, path, errors);
+	validateDescription(command.description, path, errors);
+	validateOptions(command.options, path, 'command', errors);
+}
+
+/**
+ * One level of options. At the top, either only subcommands and groups or none of them; in a group only
+ * subcommands; in a subcommand no subcommands or groups. At most 25, names unique, required before
+ * optional, choices (at most 25, names and string values 1-100) only on strings and numbers and never
+ * with autocomplete.
+ */
+function validateOptions(
+	raw: unknown,
+	path: (string | number)[],
+	level: 'command' | 'group' | 'subcommand',
+	errors: FormErrors,
+): void {
+	if (raw === undefined) return;
+	const options = asArray(raw);
+	const at = [...path, 'options'];
+	if (options.length > 25) addError(errors, at, 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+	const nesting = options.filter((option) => NESTING.has(asRecord(option).type)).length;
+	if (level === 'command' && nesting > 0 && nesting < options.length)
+		addError(
+			errors,
+			at,
+			'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+			'Sub-command and sub-command group option types are mutually exclusive to all other types',
+		);
+	const names = new Set<string>();
+	let optionalSeen = false;
+	options.forEach((rawOption, j) => {
+		const option = asRecord(rawOption);
+		const here = [...at, j];
+		if (!OPTION_TYPES.has(option.type as number)) {
+			addError(
+				errors,
+				[...here, 'type'],
+				'BASE_TYPE_CHOICES',
+				`Value must be one of ${[...OPTION_TYPES].join(', ')}.`,
+			);
+			return;
+		}
+		validateName(option.name, here, errors);
+		validateDescription(option.description, here, errors);
+		if (typeof option.name === 'string') {
+			if (names.has(option.name))
+				addError(
+					errors,
+					[...here, 'name'],
+					'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS',
+					'Option names must be unique',
+				);
+			names.add(option.name);
+		}
+		const allowed =
+			level === 'command'
+				? true
+				: level === 'group'
+					? option.type === ApplicationCommandOptionType.Subcommand
+					: !NESTING.has(option.type);
+		if (!allowed)
+			addError(
+				errors,
+				[...here, 'type'],
+				'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+				`Option type ${option.type} cannot be nested here`,
+			);
+		if (NESTING.has(option.type)) {
+			const inner = option.type === ApplicationCommandOptionType.SubcommandGroup ? 'group' : 'subcommand';
+			validateOptions(option.options, here, inner, errors);
+			return;
+		}
+		if (option.required === true && optionalSeen)
+			addError(
+				errors,
+				here,
+				'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+				'Required options must be placed before non-required options',
+			);
+		if (option.required !== true) optionalSeen = true;
+		if (option.choices === undefined) return;
+		const choices = asArray(option.choices);
+		if (!WITH_CHOICES.has(option.type) || option.autocomplete === true)
+			addError(
+				errors,
+				[...here, 'choices'],
+				'APPLICATION_COMMAND_OPTION_CHOICES_INVALID',
+				'Choices are not allowed here',
+			);
+		if (choices.length > 25)
+			addError(errors, [...here, 'choices'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
+		choices.forEach((rawChoice, k) => {
+			const choice = asRecord(rawChoice);
+			const name = textLength(choice.name);
+			if (name < 1 || name > 100)
+				addError(
+					errors,
+					[...here, 'choices', k, 'name'],
+					'BASE_TYPE_BAD_LENGTH',
+					'Must be between 1 and 100 in length.',
+				);
+			const value = typeof choice.value === 'string' ? textLength(choice.value) : 1;
+			if (value < 1 || value > 100)
+				addError(
+					errors,
+					[...here, 'choices', k, 'value'],
+					'BASE_TYPE_BAD_LENGTH',
+					'Must be between 1 and 100 in length.',
+				);
+		});
+	});
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Request body parsing
 // ---------------------------------------------------------------------------------------------------------
@@ -499,6 +709,8 @@ interface InjectedInteraction {
 	acknowledged: boolean;
 	/** Id of the `@original` response message, fixed at acknowledgement so edits keep it. */
 	originalId: string | null;
+	/** The message the first answer created, if it carried one. */
+	response?: APIMessage;
 }
 
 interface StoredMessage {
@@ -537,6 +749,8 @@ export class DiscordDouble {
 
 	readonly requests: RecordedRequest[] = [];
 	readonly messages: CreatedMessage[] = [];
+	/** Message posts refused with 429 by the per-channel limit. */
+	rateLimited = 0;
 	readonly webhookMessages: WebhookMessage[] = [];
 	readonly interactionResponses: InteractionResponse[] = [];
 	readonly followups: FollowupMessage[] = [];
@@ -553,10 +767,14 @@ export class DiscordDouble {
 	readonly #routes: Route[] = [];
 	readonly #faults: ActiveFault[] = [];
 	readonly #channelMessages = new Map<string, StoredMessage[]>();
+	/** Per channel: when its current rate-limit window opened and how many posts it has taken. */
+	readonly #channelWindows = new Map<string, { start: number; count: number }>();
 	readonly #interactions = new Map<string, InjectedInteraction>();
 	readonly #sessions = new Map<string, GatewaySession>();
 	readonly #hanging = new Set<ServerResponse>();
 	readonly #commands = new Map<string, Record<string, unknown>[]>();
+	/** Requests counted per bucket and top-level resource in the current window. */
+	readonly #buckets = new Map<string, { windowEnds: number; used: number }>();
 	readonly #server = createServer((req, res) => {
 		void this.#onRequest(req, res).catch((error: unknown) => {
 			this.#log('handler crashed', error);
@@ -676,6 +894,38 @@ export class DiscordDouble {
 		return error(`${status}: ${STATUS_CODES[status] ?? 'Error'}`, 0);
 	}
 
+	/**
+	 * Counts a message post against its channel's window. Returns a 429 when the window is full, else the
+	 * bucket headers for the answer (remaining, reset); undefined for other routes or with no limit.
+	 */
+	#channelLimit(method: string, match: RouteMatch): Reply | undefined {
+		const rate = this.#options.channelRate ?? { messages: 5, perMs: 5_000 };
+		if (!rate || method !== 'POST' || match.route.template !== '/channels/:channel/messages')
+			return undefined;
+		const channel = match.params.channel as string;
+		const now = Date.now();
+		let window = this.#channelWindows.get(channel);
+		if (!window || now >= window.start + rate.perMs) {
+			window = { start: now, count: 0 };
+			this.#channelWindows.set(channel, window);
+		}
+		const resetAfter = (window.start + rate.perMs - now) / 1000;
+		if (window.count >= rate.messages) {
+			this.rateLimited++;
+			return this.#rateLimited({ retryAfter: resetAfter, scope: 'user' }, match);
+		}
+		window.count++;
+		return {
+			status: 200,
+			headers: {
+				'x-ratelimit-limit': String(rate.messages),
+				'x-ratelimit-remaining': String(rate.messages - window.count),
+				'x-ratelimit-reset-after': resetAfter.toFixed(3),
+				'x-ratelimit-reset': ((window.start + rate.perMs) / 1000).toFixed(3),
+			},
+		};
+	}
+
 	/** A 429 shaped like Discord's (PLATFORM.md §1 "Rate limits (REST)"). */
 	#rateLimited(fault: FaultResponse, match: RouteMatch | null): Reply {
 		const retryAfter = fault.retryAfter ?? 1;
@@ -766,7 +1016,7 @@ export class DiscordDouble {
 			guild_locale: Locale.EnglishUS,
 			entitlements: [],
 			authorizing_integration_owners: { '0': this.guildId },
-			context: 0,
+			context: InteractionContextType.Guild,
 			attachment_size_limit: 10 * 1024 * 1024,
 			data: {
 				id: typeof registered?.id === 'string' ? registered.id : snowflake(),
@@ -775,6 +1025,14 @@ export class DiscordDouble {
 				...(init.options ? { options: init.options } : {}),
 			},
 		};
+		// Discord knows the interactions it sends: a callback for any other id answers 10062.
+		this.#interactions.set(payload.id, {
+			token: payload.token,
+			channelId,
+			at: Date.now(),
+			acknowledged: false,
+			originalId: null,
+		});
 		return payload as unknown as APIChatInputApplicationCommandGuildInteraction;
 	}
 
@@ -1027,8 +1285,11 @@ export class DiscordDouble {
 			return;
 		}
 
+		const limit = match ? this.#countRequest(match) : undefined;
 		let reply: Reply;
-		if (fault && fault.createThenFail === undefined) {
+		if (limit && limit.remaining < 0) {
+			reply = this.#rateLimited({ retryAfter: limit.resetAfter, scope: 'user' }, match);
+		} else if (fault && fault.createThenFail === undefined) {
 			reply = this.#faultReply(fault, fault.status ?? 500, match);
 		} else if (!match) {
 			reply = notFound();
@@ -1037,27 +1298,57 @@ export class DiscordDouble {
 		} else if (parsed.invalidJson) {
 			reply = apiError(400, 'The request body contains invalid JSON.', 50109);
 		} else {
-			reply = match.route.handler({
-				params: match.params,
-				query: url.searchParams,
-				body: parsed.body,
-				files: parsed.files,
-			});
-			// The work is done; now "lose" the answer.
-			if (fault?.createThenFail !== undefined) reply = this.#faultReply(fault, fault.createThenFail, match);
+			// Over the channel's message limit: refused before any work, as Discord does.
+			const limit = this.#channelLimit(method, match);
+			if (limit?.status === 429) reply = limit;
+			else {
+				reply = match.route.handler({
+					params: match.params,
+					query: url.searchParams,
+					body: parsed.body,
+					files: parsed.files,
+				});
+				// The work is done; now "lose" the answer.
+				if (fault?.createThenFail !== undefined) reply = this.#faultReply(fault, fault.createThenFail, match);
+				if (limit) reply = { ...reply, headers: { ...limit.headers, ...reply.headers } };
+			}
 		}
 		recorded.status = reply.status;
-		this.#send(res, reply, match);
+		this.#send(res, reply, match, limit);
 	}
 
-	#send(res: ServerResponse, reply: Reply, match?: RouteMatch | null): void {
+	/**
+	 * Counts a request against its bucket: limits hold per route and top-level resource (PLATFORM.md §1
+	 * "Rate limits"), so `/channels/A` and `/channels/B` count apart. `remaining` below 0 means over.
+	 */
+	#countRequest(match: RouteMatch): { limit: number; remaining: number; resetAfter: number } {
+		const { limit, windowMs } = this.#options.rateLimit ?? { limit: 50, windowMs: 1000 };
+		const { params } = match;
+		const resource = params.channel ?? params.webhook ?? params.interaction ?? params.guild ?? '';
+		const key = `${bucketHash(match.route.method, match.route.template)}:${resource}`;
+		const now = Date.now();
+		let bucket = this.#buckets.get(key);
+		if (!bucket || bucket.windowEnds <= now) {
+			bucket = { windowEnds: now + windowMs, used: 0 };
+			this.#buckets.set(key, bucket);
+		}
+		bucket.used++;
+		return { limit, remaining: limit - bucket.used, resetAfter: (bucket.windowEnds - now) / 1000 };
+	}
+
+	#send(
+		res: ServerResponse,
+		reply: Reply,
+		match?: RouteMatch | null,
+		limit?: { limit: number; remaining: number; resetAfter: number },
+	): void {
 		const headers: Record<string, string> = {};
-		if (match) {
-			// Success-path bucket headers (PLATFORM.md §1 Headers); a 429 overrides them below.
-			headers['x-ratelimit-limit'] = '5';
-			headers['x-ratelimit-remaining'] = '4';
-			headers['x-ratelimit-reset-after'] = '1';
-			headers['x-ratelimit-reset'] = epochSeconds(1);
+		if (match && limit) {
+			// Bucket headers (PLATFORM.md §1 Headers), counting down in the window; a 429 overrides them below.
+			headers['x-ratelimit-limit'] = String(limit.limit);
+			headers['x-ratelimit-remaining'] = String(Math.max(0, limit.remaining));
+			headers['x-ratelimit-reset-after'] = limit.resetAfter.toFixed(3);
+			headers['x-ratelimit-reset'] = epochSeconds(limit.resetAfter);
 			headers['x-ratelimit-bucket'] = bucketHash(match.route.method, match.route.template);
 		}
 		Object.assign(headers, reply.headers);
@@ -1107,6 +1398,21 @@ export class DiscordDouble {
 			return { status: 200, body: this.#channelObject(params.channel as string, Math.max(index, 0)) };
 		});
 		this.#route('POST', '/channels/:channel/messages', true, (ctx) => this.#createChannelMessage(ctx));
+		// Newest first, at most `limit` (1-100, default 50); like Discord's list, without nonces.
+		this.#route('GET', '/channels/:channel/messages', true, ({ params, query }) => {
+			if (this.#strictChannels && !this.channelIds.includes(params.channel as string))
+				return unknownChannel();
+			const limit = Math.min(100, Math.max(1, Number(query.get('limit') ?? 50) || 50));
+			const list = this.#channelMessages.get(params.channel as string) ?? [];
+			const body = list
+				.slice(-limit)
+				.reverse()
+				.map(({ message }) => {
+					const { nonce: _, ...listed } = message;
+					return listed;
+				});
+			return { status: 200, body };
+		});
 		this.#route('GET', '/channels/:channel/messages/:message', true, ({ params }) => {
 			const stored = this.#findChannelMessage(params.channel as string, params.message as string);
 			return stored ? { status: 200, body: stored.message } : unknownMessage();
@@ -1204,7 +1510,9 @@ export class DiscordDouble {
 		if (body.enforce_nonce === true && nonce !== null) {
 			// Same nonce within a few minutes → Discord returns the existing message (PLATFORM.md §2).
 			const existing = list.find(
-				(stored) => stored.nonce === nonce && Date.now() - stored.createdAt < NONCE_WINDOW_MS,
+				(stored) =>
+					stored.nonce === nonce &&
+					Date.now() - stored.createdAt < (this.#options.nonceWindowMs ?? NONCE_WINDOW_MS),
 			);
 			if (existing) return { status: 200, body: existing.message };
 		}
@@ -1267,29 +1575,11 @@ export class DiscordDouble {
 
 	#interactionCallback({ params, query, body: raw }: RouteContext): Reply {
 		const interactionId = params.interaction as string;
-		const token = params.token as string;
-		const injected = this.#interactions.get(interactionId);
-		// Interactions the double did not inject (e.g. HTTP-interaction tests) are accepted as is.
-		if (injected) {
-			if (injected.token !== token) return unknownInteraction();
-			const deadline = this.#options.interactionDeadlineMs ?? 3000;
-			if (!injected.acknowledged && Date.now() - injected.at > deadline) return unknownInteraction();
-			if (injected.acknowledged) return apiError(400, 'Interaction has already been acknowledged.', 40060);
-		}
+		const reply = this.#acknowledge(interactionId, params.token as string, raw);
+		if (reply.status !== 204) return reply;
 		const body = asRecord(raw) as InteractionCallbackBody;
 		const data = asRecord(body.data) as MessageBody;
-		const invalid = validateMessageBody(data, { requireContent: false });
-		if (invalid) return invalid;
-		const carriesMessage =
-			body.type === InteractionResponseType.ChannelMessageWithSource ||
-			body.type === InteractionResponseType.DeferredChannelMessageWithSource;
-		const message = carriesMessage ? this.#interactionMessage(token, data, []) : undefined;
-		if (injected) {
-			injected.acknowledged = true;
-			injected.originalId = message?.id ?? null;
-		}
-		this.interactionResponses.push({ interactionId, token, body });
-
+		const message = this.#interactions.get(interactionId)?.response;
 		// Discord answers 204 unless the caller asked for the callback response.
 		if (query.get('with_response') !== 'true') return { status: 204 };
 		return {
@@ -1301,11 +1591,51 @@ export class DiscordDouble {
 					activity_instance_id: null,
 					response_message_id: message?.id ?? null,
 					response_message_loading: body.type === InteractionResponseType.DeferredChannelMessageWithSource,
-					response_message_ephemeral: ((typeof data.flags === 'number' ? data.flags : 0) & 64) !== 0,
+					response_message_ephemeral:
+						((typeof data.flags === 'number' ? data.flags : 0) & MessageFlags.Ephemeral) !== 0,
 				},
 				resource: { type: body.type, ...(message ? { message } : {}) },
 			},
 		};
+	}
+
+	/**
+	 * The first answer to an interaction of ours, as Discord checks it: 10062 Unknown interaction for an id
+	 * or token it never sent (or past the 3 s deadline), 40060 for a second answer, 400 Invalid Form Body
+	 * for a message or autocomplete answer over the limits. 204 when taken.
+	 */
+	#acknowledge(interactionId: string, token: string, raw: unknown): Reply {
+		const sent = this.#interactions.get(interactionId);
+		if (!sent || sent.token !== token) return unknownInteraction();
+		const deadline = this.#options.interactionDeadlineMs ?? 3000;
+		if (sent.acknowledged) return apiError(400, 'Interaction has already been acknowledged.', 40060);
+		if (Date.now() - sent.at > deadline) return unknownInteraction();
+		const body = asRecord(raw) as InteractionCallbackBody;
+		const data = asRecord(body.data) as MessageBody;
+		const invalid =
+			body.type === InteractionResponseType.ApplicationCommandAutocompleteResult
+				? validateChoices(data.choices)
+				: validateMessageBody(data, { requireContent: false });
+		if (invalid) return invalid;
+		const carriesMessage =
+			body.type === InteractionResponseType.ChannelMessageWithSource ||
+			body.type === InteractionResponseType.DeferredChannelMessageWithSource;
+		sent.acknowledged = true;
+		sent.response = carriesMessage ? this.#interactionMessage(token, data, []) : undefined;
+		sent.originalId = sent.response?.id ?? null;
+		this.interactionResponses.push({ interactionId, token, body });
+		return { status: 204 };
+	}
+
+	/**
+	 * An HTTP-interactions answer (the body of the bot's HTTP response to Discord's POST), checked and
+	 * recorded exactly like a callback: what Discord would do with it. `{ status: 204 }` when taken.
+	 */
+	answerInline(
+		interaction: { id: string; token: string },
+		response: unknown,
+	): { status: number; body?: unknown } {
+		return this.#acknowledge(interaction.id, interaction.token, response);
 	}
 
 	#injectedByToken(token: string): InjectedInteraction | undefined {
@@ -1328,6 +1658,8 @@ export class DiscordDouble {
 	}
 
 	#followup({ params, body: raw, files }: RouteContext): Reply {
+		// An interaction token Discord never issued is no webhook at all.
+		if (!this.#injectedByToken(params.token as string)) return unknownWebhook();
 		const body = asRecord(raw) as MessageBody;
 		const invalid = validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
 		if (invalid) return invalid;
@@ -1350,6 +1682,7 @@ export class DiscordDouble {
 		if (!isInteraction && known && !known.some((hook) => hook.id === webhookId && hook.token === token)) {
 			return unknownWebhook();
 		}
+		if (isInteraction && !this.#injectedByToken(token)) return unknownWebhook();
 		const body = asRecord(raw) as MessageBody;
 		const invalid = validateMessageBody(body, { requireContent: false, webhook: !isInteraction });
 		if (invalid) return invalid;
@@ -1372,21 +1705,19 @@ export class DiscordDouble {
 			});
 		const guildId = params.guild ?? null;
 		const errors: FormErrors = {};
+		const names = new Set<string>();
 		body.forEach((raw, i) => {
 			const command = asRecord(raw);
-			const name = typeof command.name === 'string' ? command.name : '';
-			// Chat-input command names are 1-32 lowercase characters (DDocs application-commands.mdx).
-			if (!/^[-_\p{Ll}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u.test(name)) {
-				addError(errors, [i, 'name'], 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid');
-			}
-			const type = command.type ?? ApplicationCommandType.ChatInput;
-			const description = textLength(command.description);
-			if (type === ApplicationCommandType.ChatInput && (description < 1 || description > 100)) {
-				addError(errors, [i, 'description'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
-			}
-			if (asArray(command.options).length > 25) {
-				addError(errors, [i, 'options'], 'BASE_TYPE_MAX_LENGTH', 'Must be 25 or fewer in length.');
-			}
+			validateCommand(command, [i], errors);
+			const key = `${command.type ?? ApplicationCommandType.ChatInput}:${command.name}`;
+			if (names.has(key))
+				addError(
+					errors,
+					[i, 'name'],
+					'APPLICATION_COMMANDS_DUPLICATE_NAME',
+					'Application command names must be unique',
+				);
+			names.add(key);
 		});
 		if (Object.keys(errors).length > 0) return apiError(400, 'Invalid Form Body', 50035, errors);
 
@@ -1420,30 +1751,17 @@ export class DiscordDouble {
 		timeoutMs = 2000,
 		label?: string,
 	): Promise<T> {
-		const started = Date.now();
-		return new Promise<T>((resolve, reject) => {
-			const check = () => {
-				let value: T | undefined | null | false;
+		return until(
+			() => {
 				try {
-					value = predicate(this);
+					return predicate(this);
 				} catch {
-					value = undefined;
+					return undefined;
 				}
-				if (value) {
-					clearInterval(timer);
-					resolve(value);
-				} else if (Date.now() - started >= timeoutMs) {
-					clearInterval(timer);
-					reject(
-						new Error(
-							`waitFor timed out after ${timeoutMs} ms: ${label ?? predicate.toString()}\n${this.summary()}`,
-						),
-					);
-				}
-			};
-			const timer = setInterval(check, 10);
-			check();
-		});
+			},
+			label ?? predicate.toString(),
+			{ timeoutMs, everyMs: 10, detail: () => this.summary() },
+		);
 	}
 
 	/** One line per recorded request plus counters, for failure messages. */

@@ -16,7 +16,49 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { WOOXY_EVENTS } from '../../src/providers/wooxy/parse.js';
+
+/**
+ * The event names Wooxy registers, copied here from its documentation (NOTES.md C.2, from the
+ * webhook-create page) rather than imported from hookcord, so the double cannot agree with a mistake in
+ * hookcord's own table. Note `sms_delivered` with an underscore, as documented.
+ */
+export const DOCUMENTED_EVENTS = [
+	// Email
+	'read',
+	'delivered',
+	'click',
+	'reject',
+	'complaint',
+	'hard',
+	'subscribed',
+	'soft',
+	'unsubscribed',
+	'email-subscribed',
+	'email-unsubscribed',
+	'list-unsubscribe',
+	// Viber
+	'viber-delivered',
+	'viber-failed',
+	'viber-expired',
+	'viber-rejected',
+	'viber-viewed',
+	'viber-clicked',
+	'viber-contact-channel-subscribed',
+	'viber-contact-channel-unsubscribed',
+	// SMS
+	'sms_delivered',
+	'sms-clicked',
+	'sms-subscribed',
+	'sms-unsubscribed',
+	// Web push
+	'web-push-delivered',
+	'web-push-displayed',
+	'web-push-clicked',
+	'web-push-undelivered',
+	'web-push-expired',
+	'web-push-dismissed',
+] as const;
+const REGISTERED_EVENTS = new Set<string>(DOCUMENTED_EVENTS);
 
 export interface WooxyDoubleOptions {
 	/** The API key the double accepts. */
@@ -64,6 +106,8 @@ export interface WooxyDouble {
 	readonly inFlight: number;
 	/** Answer the next request (after recording it) with this instead of the real behaviour. Queued, FIFO. */
 	failNext(response: WooxyFault): void;
+	/** An empty account again: no webhooks, requests, faults or in-flight maximum (per-test state). */
+	reset(): void;
 	close(): Promise<void>;
 }
 
@@ -180,7 +224,7 @@ export async function startWooxyDouble(options: WooxyDoubleOptions = {}): Promis
 			for (const event of events) {
 				if (typeof event !== 'string' || event.trim() === '') {
 					errors.push('Each event must be a not empty string with registered event type');
-				} else if (!Object.hasOwn(WOOXY_EVENTS, event)) {
+				} else if (!REGISTERED_EVENTS.has(event)) {
 					errors.push(`Event type ${event} is not registered`);
 				} else if (seen.has(event.toLowerCase())) {
 					errors.push(`Event type ${event} is duplicated as ${seen.get(event.toLowerCase())}`);
@@ -267,6 +311,12 @@ export async function startWooxyDouble(options: WooxyDoubleOptions = {}): Promis
 		},
 		failNext(response) {
 			faults.push(response);
+		},
+		reset() {
+			webhooks.length = 0;
+			requests.length = 0;
+			faults.length = 0;
+			maxInFlight = inFlight;
 		},
 		async close() {
 			for (const timer of timers) clearTimeout(timer);

@@ -1,17 +1,7 @@
-import type { DomainKind, ParsedEvent } from '../../events/event.js';
+import type { ParsedEvent } from '../../events/event.js';
+import { domainCode as readDomainCode } from '../../vocabulary/mofh.js';
 import { type Fields, PayloadError, required } from '../fields.js';
 import { parseSuspensionReason } from './suspension.js';
-
-/** MOFH domain codes; `CLIENTSUBDEL` is what the live docs say, `CLIENTSUBREM` what the seed doc says. */
-const DOMAIN_CODES: Record<string, { kind: 'domain.added' | 'domain.removed'; domainKind: DomainKind }> = {
-	CLIENTPARKADD: { kind: 'domain.added', domainKind: 'parked' },
-	CLIENTSUBADD: { kind: 'domain.added', domainKind: 'subdomain' },
-	CLIENTDOMADD: { kind: 'domain.added', domainKind: 'addon' },
-	CLIENTPARKREM: { kind: 'domain.removed', domainKind: 'parked' },
-	CLIENTSUBDEL: { kind: 'domain.removed', domainKind: 'subdomain' },
-	CLIENTSUBREM: { kind: 'domain.removed', domainKind: 'subdomain' },
-	CLIENTDOMREM: { kind: 'domain.removed', domainKind: 'addon' },
-};
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const TICKET_ID = /^\d{1,12}$/;
@@ -43,7 +33,7 @@ export function parseMofh(fields: Fields): ParsedEvent {
 	if (comments.toUpperCase() === 'SQL_SERVER' || SQL_CLUSTER.test(status)) {
 		return { ...base, kind: 'account.sql_cluster', cluster: status.toLowerCase() };
 	}
-	const domainCode = DOMAIN_CODES[code];
+	const domainCode = readDomainCode(code);
 	if (domainCode) {
 		// The docs disagree on whether `comments` holds the domain or the username; keep a domain only.
 		const domain = DOMAIN.test(comments) && comments !== username ? comments.toLowerCase() : undefined;

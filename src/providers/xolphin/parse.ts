@@ -1,5 +1,5 @@
 import type { ParsedEvent } from '../../events/event.js';
-import { XOLPHIN_STATES, type XolphinState } from '../../events/event.js';
+import { XOLPHIN_STATES, type XolphinState } from '../../vocabulary/xolphin.js';
 import { type Fields, PayloadError, required } from '../fields.js';
 
 const REQUEST_ID = /^\d{1,18}$/;

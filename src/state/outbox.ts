@@ -1,5 +1,7 @@
+import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
-import type { Store } from '../state/store.js';
+import type { Store } from './store.js';
+import type { Write } from './unit.js';
 
 /** A pending delivery: the event plus the worker's bookkeeping. Keyed by event id in `outbox`. */
 export interface OutboxEntry {
@@ -12,10 +14,18 @@ export interface OutboxEntry {
 	budgetFrom?: number;
 }
 
-/** A message being sent: kept until Discord confirms it so a retry re-sends the same nonce and events. */
+/**
+ * A message being sent: kept until Discord confirms it so a retry, or the next process after a crash,
+ * re-sends the very same message (content and embeds fixed when it was composed) with the same nonce.
+ */
 export interface BatchRecord {
 	nonce: string;
 	ids: string[];
+	/** The message as composed. Absent in records written before digests: then it is rendered again. */
+	content?: string;
+	embeds?: APIEmbed[];
+	/** Epoch ms of the first attempt: past Discord's nonce window the channel is checked before re-sending. */
+	since?: number;
 }
 
 export interface FailedEntry extends OutboxEntry {
@@ -23,18 +33,23 @@ export interface FailedEntry extends OutboxEntry {
 	destination: string;
 }
 
+/** A new event's outbox entry, and the write that stores it (committed in the callback's unit, see ingest). */
+export function outboxAddition(event: Event): { entry: OutboxEntry; write: Write } {
+	const entry: OutboxEntry = { event, attempts: 0, notBefore: 0 };
+	return { entry, write: { collection: 'outbox', key: event.id, value: entry } };
+}
+
 /**
  * The durable queue between the receiver and Discord. Everything here is one store write or read; the
  * worker keeps the in-memory view.
  */
-export function createOutbox(store: Store) {
+export function createOutbox(store: Store, now: () => number = Date.now) {
+	async function* scan(): AsyncGenerator<OutboxEntry> {
+		if (!store.outbox.iterator) throw new Error('the store cannot list the outbox');
+		for await (const [, value] of store.outbox.iterator(undefined)) yield value as OutboxEntry;
+	}
+
 	return {
-		/** The one write a callback needs before it is acknowledged. */
-		async add(event: Event): Promise<OutboxEntry> {
-			const entry: OutboxEntry = { event, attempts: 0, notBefore: 0 };
-			await store.outbox.set(event.id, entry);
-			return entry;
-		},
 		async update(entry: OutboxEntry): Promise<void> {
 			await store.outbox.set(entry.event.id, entry);
 		},
@@ -44,9 +59,28 @@ export function createOutbox(store: Store) {
 		/** Every pending entry, oldest first (ids sort by receive time). */
 		async pending(): Promise<OutboxEntry[]> {
 			const entries: OutboxEntry[] = [];
-			if (!store.outbox.iterator) throw new Error('the store cannot list the outbox');
-			for await (const [, value] of store.outbox.iterator(undefined)) entries.push(value as OutboxEntry);
+			for await (const entry of scan()) entries.push(entry);
 			return entries.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+		},
+		/** Every pending entry, in the store's order, one at a time: memory does not grow with the outbox. */
+		scan,
+		/**
+		 * The `limit` oldest pending entries after id `after` that `where` accepts, oldest first. Reads the
+		 * whole outbox but holds at most `limit` entries.
+		 */
+		async page(
+			limit: number,
+			{ after, where }: { after?: string | null; where?: (entry: OutboxEntry) => boolean } = {},
+		): Promise<OutboxEntry[]> {
+			const kept: OutboxEntry[] = [];
+			for await (const entry of scan()) {
+				const id = entry.event.id;
+				if ((after && id <= after) || (where && !where(entry))) continue;
+				if (kept.length === limit && id > (kept.at(-1)?.event.id ?? '')) continue;
+				kept.splice(sortedIndex(kept, id), 0, entry);
+				if (kept.length > limit) kept.pop();
+			}
+			return kept;
 		},
 		async getBatch(destination: string): Promise<BatchRecord | undefined> {
 			return (await store.batches.get(destination)) as BatchRecord | undefined;
@@ -75,7 +109,7 @@ export function createOutbox(store: Store) {
 			for (const id of ids) {
 				const failed = (await store.failed.get(id)) as FailedEntry | undefined;
 				if (!failed) continue;
-				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0, budgetFrom: Date.now() };
+				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0, budgetFrom: now() };
 				await store.outbox.set(id, entry);
 				await store.failed.delete(id);
 				replayed.push(entry);
@@ -86,3 +120,15 @@ export function createOutbox(store: Store) {
 }
 
 export type Outbox = ReturnType<typeof createOutbox>;
+
+/** Where an entry with this id goes in a list sorted by id. */
+export function sortedIndex(entries: OutboxEntry[], id: string): number {
+	let low = 0;
+	let high = entries.length;
+	while (low < high) {
+		const mid = (low + high) >>> 1;
+		if ((entries[mid] as OutboxEntry).event.id < id) low = mid + 1;
+		else high = mid;
+	}
+	return low;
+}

@@ -1,4 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
+import { codePoints, truncate as cut } from '../text.js';
 
 /** Discord's message limits (shared/discord/PLATFORM.md §1). Counted in code points, not UTF-16 units. */
 export const LIMITS = {
@@ -14,25 +15,17 @@ export const LIMITS = {
 	embedsPerMessage: 10,
 	content: 2000,
 	nonce: 25,
+	/** Autocomplete: choices per answer, and characters of a choice's name and of a string value. */
 	choices: 25,
+	choiceName: 100,
+	choiceValue: 100,
 } as const;
 
-export function codePoints(text: string): number {
-	let count = 0;
-	for (const _ of text) count++;
-	return count;
-}
+export { codePoints };
 
 /** Trims (Discord does before counting) and cuts to `max` code points, ending with an ellipsis. */
 export function truncate(text: string, max: number): string {
-	const trimmed = text.trim();
-	if (trimmed.length <= max) return trimmed; // UTF-16 length ≥ code points: already fits
-	const chars = [...trimmed];
-	if (chars.length <= max) return trimmed;
-	return `${chars
-		.slice(0, max - 1)
-		.join('')
-		.trimEnd()}…`;
+	return cut(text.trim(), max);
 }
 
 /** The characters an embed counts toward the 6000 total. */

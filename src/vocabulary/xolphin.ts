@@ -1,4 +1,15 @@
-import type { XolphinState } from '../events/event.js';
+/** Xolphin's documented webhook `State` values (shared/providers/001). */
+export const XOLPHIN_STATES = [
+	'PhonecallDelayed',
+	'Phone',
+	'Organization',
+	'CSR',
+	'Message',
+	'DCV',
+	'Whois',
+	'ReadyForReissue',
+] as const;
+export type XolphinState = (typeof XOLPHIN_STATES)[number];
 
 /** What each Xolphin `State` means (shared/providers/001), and whether it needs someone to act. */
 export const XOLPHIN_STATE_MEANINGS: Record<XolphinState, { meaning: string; problem: boolean }> = {
@@ -14,10 +25,3 @@ export const XOLPHIN_STATE_MEANINGS: Record<XolphinState, { meaning: string; pro
 		problem: false,
 	},
 };
-
-export const CATEGORY_LABELS = {
-	permanent: 'Permanent',
-	temporary: 'Temporary',
-	inactivity: 'Inactivity',
-	unknown: 'Unknown',
-} as const;

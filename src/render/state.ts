@@ -1,15 +1,18 @@
+import { TimestampStyles, time } from '@discordjs/formatters';
 import type { APIEmbed } from 'discord-api-types/v10';
-import type { FailedEntry } from '../delivery/outbox.js';
+import type { Event } from '../events/event.js';
 import { summarize } from '../events/summary.js';
-import { estimatedDeletion, SUSPENSION_REASONS } from '../providers/mofh/suspension.js';
 import type { AccountState, CertState } from '../state/project.js';
-import { CATEGORY_LABELS, XOLPHIN_STATE_MEANINGS } from './explain.js';
+import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
+import { COLOURS } from './alert.js';
 import { fitEmbed } from './limits.js';
-import { COLOURS, inline } from './render.js';
+import { inline, line } from './markdown.js';
 
 /** Pure renderers of stored state for slash-command replies. */
 
-const STATUS_LABELS = {
+/** An account's status as staff read it. */
+export const STATUS_LABELS = {
 	active: 'Active',
 	suspended: 'Suspended',
 	deleted: 'Deleted',
@@ -22,9 +25,10 @@ const STATUS_COLOURS = {
 	unknown: COLOURS.info,
 } as const;
 
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
 function when(ms: number): string {
-	const seconds = Math.floor(ms / 1000);
-	return `<t:${seconds}:f> (<t:${seconds}:R>)`;
+	return `${time(seconds(ms), TimestampStyles.LongDateShortTime)} (${time(seconds(ms), TimestampStyles.RelativeTime)})`;
 }
 
 export function renderAccountStatus(account: AccountState): APIEmbed {
@@ -39,15 +43,19 @@ export function renderAccountStatus(account: AccountState): APIEmbed {
 		{ name: 'Since', value: when(since), inline: true },
 		{ name: 'SQL cluster', value: account.sqlCluster ? inline(account.sqlCluster) : '—', inline: true },
 	];
+	// The key is what suspend and unsuspend take; MOFH has no call that maps a username to it.
+	if (account.key) fields.push({ name: 'Key', value: inline(account.key), inline: true });
 	if (suspended && account.suspension) {
 		const reason = account.suspension;
 		const meaning = SUSPENSION_REASONS[reason.code]?.meaning ?? 'Not a documented MOFH reason.';
+		const deletion = estimatedDeletion(since, reason);
 		fields.push(
 			{ name: 'Suspension reason', value: `${inline(reason.code)} — ${meaning}`, inline: false },
 			{ name: 'Category', value: CATEGORY_LABELS[reason.category], inline: true },
 			{ name: 'As sent', value: inline(reason.raw || '(empty)'), inline: true },
-			{ name: 'Expected deletion (estimate)', value: when(estimatedDeletion(since, reason)), inline: false },
 		);
+		if (deletion !== undefined)
+			fields.push({ name: 'Expected deletion (estimate)', value: when(deletion), inline: false });
 	}
 	fields.push({
 		name: `Domains (${account.domains.length})`,
@@ -57,11 +65,15 @@ export function renderAccountStatus(account: AccountState): APIEmbed {
 	const recent = account.history.slice(-10).reverse();
 	fields.push({
 		name: 'Recent history',
-		value: recent.map((entry) => `<t:${Math.floor(entry.at / 1000)}:d> ${entry.summary}`).join('\n') || '—',
+		// Summaries were written with provider text in them (the cluster, a domain, a reason code).
+		value:
+			recent
+				.map((entry) => `${time(seconds(entry.at), TimestampStyles.ShortDate)} ${line(entry.summary)}`)
+				.join('\n') || '—',
 		inline: false,
 	});
 	return fitEmbed({
-		title: `Account ${account.username}`,
+		title: `Account ${line(account.username)}`,
 		color: colour,
 		fields,
 		footer: {
@@ -75,7 +87,7 @@ export function renderCertStatus(cert: CertState): APIEmbed {
 	const timeline = cert.steps
 		.slice(-15)
 		.map((step) => {
-			const at = `<t:${Math.floor(step.at / 1000)}:f>`;
+			const at = time(seconds(step.at), TimestampStyles.LongDateShortTime);
 			if (step.kind === 'cert.issued') return `${at} Certificate issued`;
 			if (step.kind === 'cert.deleted') return `${at} Request deleted`;
 			const meaning = step.state
@@ -85,7 +97,7 @@ export function renderCertStatus(cert: CertState): APIEmbed {
 		})
 		.join('\n');
 	return fitEmbed({
-		title: `Xolphin request ${cert.requestId}`,
+		title: `Xolphin request ${line(cert.requestId)}`,
 		color:
 			cert.status === 'issued' ? COLOURS.good : cert.status === 'deleted' ? COLOURS.neutral : COLOURS.info,
 		fields: [
@@ -97,7 +109,14 @@ export function renderCertStatus(cert: CertState): APIEmbed {
 	});
 }
 
-export function renderFailed(entries: FailedEntry[]): APIEmbed {
+/** What staff see of an alert that ran out of retries (the outbox's failed entries carry more). */
+export interface FailedDelivery {
+	event: Event;
+	destination: string;
+	lastError?: string;
+}
+
+export function renderFailed(entries: FailedDelivery[]): APIEmbed {
 	return fitEmbed({
 		title: entries.length ? `Failed deliveries (${entries.length})` : 'No failed deliveries',
 		color: entries.length ? COLOURS.warning : COLOURS.good,
@@ -106,7 +125,7 @@ export function renderFailed(entries: FailedEntry[]): APIEmbed {
 					.slice(0, 20)
 					.map(
 						(entry) =>
-							`${inline(entry.event.id)} ${summarize(entry.event)} → ${entry.destination}: ${entry.lastError ?? 'unknown error'}`,
+							`${inline(entry.event.id)} ${line(summarize(entry.event))} → ${line(entry.destination)}: ${line(entry.lastError ?? 'unknown error')}`,
 					)
 					.join('\n')
 			: 'Every alert reached Discord.',

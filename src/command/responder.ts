@@ -1,6 +1,8 @@
 import type { REST } from '@discordjs/rest';
 import {
+	type APIActionRowComponent,
 	type APIApplicationCommandOptionChoice,
+	type APIButtonComponentWithCustomId,
 	type APIEmbed,
 	type APIInteractionResponse,
 	InteractionResponseType,
@@ -13,6 +15,8 @@ export interface Reply {
 	embeds?: APIEmbed[];
 	/** Only the invoking member sees it. Account and API data are always ephemeral. */
 	ephemeral?: boolean;
+	/** Buttons under the message; `[]` removes the ones an edited message had. */
+	components?: APIActionRowComponent<APIButtonComponentWithCustomId>[];
 }
 
 /** How the first answer to an interaction travels: inline in the HTTP response, or the callback route. */
@@ -45,10 +49,21 @@ export class Responder {
 		});
 	}
 
+	/**
+	 * A button's "I'm on it": the message carrying the button stays, and the next `reply` edits it
+	 * (for a component interaction, the original message is the one the button is on).
+	 */
+	async deferUpdate(): Promise<void> {
+		if (this.#acknowledged) return;
+		this.#acknowledged = true;
+		await this.sendInitial({ type: InteractionResponseType.DeferredMessageUpdate });
+	}
+
 	async reply(reply: Reply): Promise<void> {
 		const body = {
 			...(reply.content !== undefined && { content: reply.content }),
 			...(reply.embeds && { embeds: reply.embeds }),
+			...(reply.components && { components: reply.components }),
 			allowed_mentions: { parse: [] },
 		};
 		if (!this.#acknowledged) {
@@ -72,7 +87,7 @@ export class Responder {
 		this.#acknowledged = true;
 		await this.sendInitial({
 			type: InteractionResponseType.ApplicationCommandAutocompleteResult,
-			data: { choices: choices.slice(0, 25) },
+			data: { choices },
 		});
 	}
 }

@@ -24,7 +24,7 @@ export function verifyDiscordRequest(
 	signatureHex: unknown,
 	timestamp: unknown,
 	rawBody: Buffer,
-	nowMs: number = Date.now(),
+	nowMs: number,
 ): boolean {
 	if (typeof signatureHex !== 'string' || typeof timestamp !== 'string') return false;
 	if (!/^[0-9a-f]{128}$/i.test(signatureHex) || !/^\d{1,12}$/.test(timestamp)) return false;

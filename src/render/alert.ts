@@ -1,9 +1,11 @@
+import { TimestampStyles, time, userMention } from '@discordjs/formatters';
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import type { Event, EventOf, Provider } from '../events/event.js';
-import { estimatedDeletion, SUSPENSION_REASONS } from '../providers/mofh/suspension.js';
-import { WOOXY_EVENTS, WOOXY_PROBLEM_EVENTS } from '../providers/wooxy/parse.js';
-import { CATEGORY_LABELS, XOLPHIN_STATE_MEANINGS } from './explain.js';
+import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { WOOXY_EVENTS, WOOXY_PROBLEM_EVENTS } from '../vocabulary/wooxy.js';
+import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
 import { fitEmbed, LIMITS, truncate } from './limits.js';
+import { block, code, inline, line } from './markdown.js';
 
 /** Colour by severity. */
 export const COLOURS = {
@@ -12,6 +14,20 @@ export const COLOURS = {
 	warning: 0xe67e22,
 	danger: 0xe74c3c,
 	neutral: 0x95a5a6,
+} as const;
+
+/** The Xolphin notices that carry nothing but the request id. */
+const CERT_NOTICES = {
+	'cert.issued': {
+		title: 'Certificate issued',
+		description: 'The certificate is ready to collect.',
+		color: COLOURS.good,
+	},
+	'cert.deleted': {
+		title: 'Certificate request deleted',
+		description: 'The request was deleted manually at Xolphin.',
+		color: COLOURS.neutral,
+	},
 } as const;
 
 const DOMAIN_LABELS = { addon: 'Addon domain', parked: 'Parked domain', subdomain: 'Subdomain' } as const;
@@ -36,12 +52,13 @@ export function renderEvent(event: Event): APIEmbed {
 
 /**
  * The message text above the embeds, one line per event: what a push notification or a channel preview
- * shows, since neither shows embeds. The subject is in inline code so callback text cannot format it.
+ * shows, since neither shows embeds. Titles hold provider text only escaped (`line`), the subject is in
+ * inline code, and each headline is kept to one line whatever a title holds.
  */
 export function renderHeadlines(events: Event[], embeds: APIEmbed[]): string {
 	const lines = events.map((event, i) => {
 		const subject = 'username' in event && event.username ? ` · ${inline(event.username)}` : '';
-		return `${embeds[i]?.title ?? 'Alert'}${subject}`;
+		return `${embeds[i]?.title ?? 'Alert'}${subject}`.replace(/\s+/g, ' ');
 	});
 	return truncate(lines.join('\n'), LIMITS.content);
 }
@@ -87,9 +104,9 @@ function renderBody(event: Event): Body {
 			return {
 				title:
 					event.kind === 'ticket.replied'
-						? `Support replied to ticket #${event.ticketId}`
-						: `Ticket #${event.ticketId} closed`,
-				description: event.text || '_no text_',
+						? `Support replied to ticket #${line(event.ticketId)}`
+						: `Ticket #${line(event.ticketId)} closed`,
+				description: event.text ? block(event.text) : '_no text_',
 				color: event.kind === 'ticket.replied' ? COLOURS.info : COLOURS.neutral,
 				fields: [
 					field('Ticket', inline(event.ticketId)),
@@ -97,31 +114,22 @@ function renderBody(event: Event): Body {
 				],
 			};
 		case 'cert.issued':
-			return {
-				title: 'Certificate issued',
-				description: 'The certificate is ready to collect.',
-				color: COLOURS.good,
-				fields: [field('Request', inline(event.requestId))],
-			};
+		case 'cert.deleted':
+			return { ...CERT_NOTICES[event.kind], fields: [field('Request', inline(event.requestId))] };
 		case 'cert.updated':
 			return renderCertUpdate(event);
-		case 'cert.deleted':
-			return {
-				title: 'Certificate request deleted',
-				description: 'The request was deleted manually at Xolphin.',
-				color: COLOURS.neutral,
-				fields: [field('Request', inline(event.requestId))],
-			};
 		case 'email.event':
 			return renderEmail(event);
+		case 'account.action':
+			return renderAction(event);
 		case 'unrecognized':
 			return {
 				title: 'Unrecognized callback',
-				description: `${event.note}. Stored as received; nothing was dropped.`,
+				description: `${line(event.note)}. Stored as received; nothing was dropped.`,
 				color: COLOURS.neutral,
 				fields: [
 					...(event.username ? [user(event.username)] : []),
-					field('Payload', codeBlock(JSON.stringify(event.fields, null, 1)), false),
+					field('Payload', code(JSON.stringify(event.fields, null, 1)), false),
 				],
 			};
 	}
@@ -137,7 +145,7 @@ function renderSuspension(event: EventOf<'account.suspended'>): Body {
 			: temporary
 				? 'Account suspended (temporary)'
 				: 'Account suspended';
-	const deletion = Math.floor(estimatedDeletion(event.receivedAt, reason) / 1000);
+	const deletion = estimatedDeletion(event.receivedAt, reason);
 	const fields: APIEmbedField[] = [
 		user(event.username),
 		field(
@@ -149,9 +157,42 @@ function renderSuspension(event: EventOf<'account.suspended'>): Body {
 	];
 	if (reason.closedBy)
 		fields.push(field('Closed by', reason.closedBy === 'admin' ? 'MOFH administrator' : 'Reseller'));
-	fields.push(field('Expected deletion (estimate)', `<t:${deletion}:D> (<t:${deletion}:R>)`));
+	if (deletion !== undefined) {
+		fields.push(
+			field(
+				'Expected deletion (estimate)',
+				`${time(new Date(deletion), TimestampStyles.LongDate)} (${time(new Date(deletion), TimestampStyles.RelativeTime)})`,
+			),
+		);
+	}
 	fields.push(field('As sent', inline(reason.raw || '(empty)'), false));
 	return { title, color: temporary ? COLOURS.warning : COLOURS.danger, fields };
+}
+
+const ACTION_OUTCOMES = {
+	done: { label: 'done', colour: COLOURS.info },
+	refused: { label: 'refused by MOFH', colour: COLOURS.warning },
+	failed: { label: 'not sent', colour: COLOURS.neutral },
+	unknown: { label: 'no answer from MOFH, outcome unknown', colour: COLOURS.warning },
+} as const;
+
+/** The audit line of a staff action: one short description, who did what to which account, MOFH's answer. */
+function renderAction(event: EventOf<'account.action'>): Body {
+	const outcome = ACTION_OUTCOMES[event.outcome];
+	const verb = event.action === 'suspend' ? 'Suspend' : 'Unsuspend';
+	const account = `key ${inline(event.key)}${event.username ? ` (${inline(event.username)})` : ''}`;
+	const details = [
+		...(event.reason !== undefined ? [`Reason: ${inline(event.reason)}`] : []),
+		...(event.linked ? ['Linked accounts too'] : []),
+	];
+	return {
+		title: `${verb} from Discord: ${outcome.label}`,
+		description: [
+			`${userMention(event.by.id)} (${inline(event.by.name)}) · ${account}${details.length ? ` · ${details.join(' · ')}` : ''}`,
+			`MOFH: ${inline(event.answer)}`,
+		].join('\n'),
+		color: outcome.colour,
+	};
 }
 
 function renderCertUpdate(event: EventOf<'cert.updated'>): Body {
@@ -190,7 +231,7 @@ function renderEmail(event: EventOf<'email.event'>): Body {
 		);
 	}
 	return {
-		title: `E-mail event: ${event.event}`,
+		title: `E-mail event: ${line(event.event)}`,
 		description: meaning ?? 'An event name Wooxy does not document.',
 		color: WOOXY_PROBLEM_EVENTS.has(event.event)
 			? event.event === 'soft'
@@ -207,17 +248,4 @@ function user(username: string): APIEmbedField {
 
 function field(name: string, value: string, isInline = true): APIEmbedField {
 	return { name, value, inline: isInline };
-}
-
-/** Inline code: callback text cannot format, link or mention anything inside it. */
-export function inline(text: string): string {
-	const clean = truncate(text.replace(/`/g, 'ˋ').replace(/\s+/g, ' '), 1000);
-	return clean ? `\`${clean}\`` : '—';
-}
-
-function codeBlock(text: string): string {
-	const body = text.replace(/```/g, 'ˋˋˋ');
-	const room = LIMITS.fieldValue - 8;
-	const chars = [...body];
-	return `\`\`\`\n${chars.length > room ? `${chars.slice(0, room - 1).join('')}…` : body}\n\`\`\``;
 }

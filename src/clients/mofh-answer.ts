@@ -1,0 +1,235 @@
+/**
+ * MOFH reseller API answers ─▶ meaning. Pure. Every known call answers HTTP 200 and puts the outcome in
+ * a body whose format does not follow the path (shared/providers/MOFH-API.md §1): XML with a status,
+ * plain text, a bare JSON array, `null`, `1`/`0`, or a `cpanelresult` JSON error. Texts carry typos,
+ * doubled spaces, `<script>` elements and trailing " .  ." runs, so they are cleaned and matched by
+ * substring, as the MOFH client's maintainer advises.
+ */
+
+/** Why an answer was not a success. `auth` covers wrong credentials and a caller IP MOFH does not allow. */
+export type MofhAnswer =
+	/** XML (or its JSON form) with a `<status>` and `<statusmsg>`. */
+	| { kind: 'status'; status: number; message: string }
+	| { kind: 'json'; value: unknown }
+	| { kind: 'auth'; message: string; ip: boolean }
+	| { kind: 'text'; message: string }
+	| { kind: 'empty' };
+
+const AUTH_TEXTS = [
+	/api username you are using appears to be invalid/i,
+	/api key you are using appears to be invalid/i,
+	/api key or api username entered is not valid/i,
+];
+const IP_TEXT = /does not match the allowed ip address/i;
+const MAX_MESSAGE = 400;
+
+/** What a body says, before the caller decides what that means for its call. */
+export function readAnswer(body: string): MofhAnswer {
+	const text = body.replace(/^\uFEFF/, '').trim();
+	if (!text) return { kind: 'empty' };
+	const auth = authAnswer(text);
+	if (auth) return auth;
+	if (text.startsWith('<')) {
+		const xml = xmlAnswer(text);
+		if (xml) return xml;
+	}
+	if (text === 'null' || text.startsWith('[') || text.startsWith('{')) {
+		try {
+			const value: unknown = JSON.parse(text);
+			const error = cpanelError(value);
+			if (error !== undefined) return authAnswer(error) ?? { kind: 'text', message: clean(error) };
+			return jsonStatus(value) ?? { kind: 'json', value };
+		} catch {
+			// not JSON after all: plain text below
+		}
+	}
+	return { kind: 'text', message: clean(text) };
+}
+
+function authAnswer(text: string): MofhAnswer | undefined {
+	// The refusal may be wrapped (createacct wraps it in XML, the JSON API in cpanelresult): look inside.
+	const plain = clean(text);
+	if (IP_TEXT.test(plain)) return { kind: 'auth', message: firstSentence(plain), ip: true };
+	if (AUTH_TEXTS.some((re) => re.test(plain)))
+		return { kind: 'auth', message: firstSentence(plain), ip: false };
+	return undefined;
+}
+
+/** The first `<status>` and `<statusmsg>` of the first document (a second, concatenated one is ignored). */
+function xmlAnswer(text: string): MofhAnswer | undefined {
+	const status = /<status>\s*(-?\d+)\s*<\/status>/i.exec(text);
+	if (!status) return undefined;
+	const message = /<statusmsg>([\s\S]*?)<\/statusmsg>/i.exec(text)?.[1] ?? '';
+	return { kind: 'status', status: Number(status[1]), message: clean(message) };
+}
+
+/** The JSON form of an account call's answer, `{"result":[{"status":1,"statusmsg":"…"}]}` (WD createacct). */
+function jsonStatus(value: unknown): MofhAnswer | undefined {
+	const result = (value as { result?: unknown } | null)?.result;
+	const first = Array.isArray(result) ? result[0] : result;
+	if (!first || typeof first !== 'object') return undefined;
+	const { status, statusmsg } = first as { status?: unknown; statusmsg?: unknown };
+	if (status === undefined || !/^-?\d+$/.test(String(status))) return undefined;
+	return {
+		kind: 'status',
+		status: Number(status),
+		message: clean(typeof statusmsg === 'string' ? statusmsg : ''),
+	};
+}
+
+function cpanelError(value: unknown): string | undefined {
+	if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+	const result = (value as { cpanelresult?: { error?: unknown; data?: { reason?: unknown } } }).cpanelresult;
+	if (!result || typeof result !== 'object') return undefined;
+	const said = result.error ?? result.data?.reason;
+	return typeof said === 'string' ? said : 'MOFH reported an error without a reason';
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+
+/**
+ * MOFH's words for staff: no markup (the `<script>` element inside statusmsg, CDATA, tags), entities
+ * decoded, whitespace collapsed, the trailing " .  ." run reduced to one full stop, bounded length.
+ */
+export function clean(text: string): string {
+	const plain = text
+		.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
+		.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+		.replace(/<[^>]*>/g, ' ')
+		.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
+			if (name.startsWith('#')) {
+				const code =
+					name[1]?.toLowerCase() === 'x' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
+				return code > 31 && code < 0x110000 ? String.fromCodePoint(code) : ' ';
+			}
+			return ENTITIES[name.toLowerCase()] ?? whole;
+		})
+		// An escaped element decodes into markup: strip it again.
+		.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+		.replace(/<\/?[a-z][^>]*>/gi, ' ')
+		// Control characters become spaces.
+		.replace(/\p{Cc}/gu, ' ')
+		.replace(/\s+/g, ' ')
+		// " .  ." runs (MOFH's sentence ends, mid-text and trailing) become one full stop.
+		.replace(/\s*(?:\.\s*){2,}/g, '. ')
+		.trim()
+		.replace(/\s+\.$/, '.');
+	const chars = [...plain];
+	return chars.length > MAX_MESSAGE ? `${chars.slice(0, MAX_MESSAGE - 1).join('')}…` : plain;
+}
+
+/** MOFH repeats the wrong-IP text twice and appends panel directions; the first sentence says it. */
+function firstSentence(text: string): string {
+	const cut = text.search(/\.\s+(?:please|\.|the api)/i);
+	return cut > 0 ? text.slice(0, cut + 1) : text;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// suspendacct / unsuspendacct
+// ---------------------------------------------------------------------------------------------------------
+
+export type ActionRefusal =
+	| 'not_active'
+	| 'not_suspended'
+	| 'admin_suspended'
+	| 'unknown_key'
+	| 'invalid'
+	| 'other';
+
+export interface ActionResult {
+	outcome: 'done' | 'refused';
+	/** MOFH's own words, cleaned. */
+	message: string;
+	refusal?: ActionRefusal;
+	/** The vPanel username when MOFH's text names it (`vPuser : host_123`). */
+	vpUser?: string;
+	/** The account's status letter when MOFH's text gives it: a active, x suspended, r reactivating, c closing. */
+	status?: string;
+}
+
+/**
+ * A suspend or unsuspend answer (already known not to be an auth failure). Status 1 is done; status 0
+ * and plain text are MOFH refusing, classified by its wording so the reply can say what it means.
+ */
+export function actionResult(answer: MofhAnswer): ActionResult | undefined {
+	if (answer.kind === 'status') {
+		return answer.status === 1
+			? { outcome: 'done', message: answer.message || 'Done.' }
+			: refusal(answer.message || 'MOFH refused without a reason.');
+	}
+	if (answer.kind === 'text') return refusal(answer.message);
+	return undefined;
+}
+
+function refusal(message: string): ActionResult {
+	const result: ActionResult = { outcome: 'refused', message, refusal: classify(message) };
+	const vpUser = /vPuser\s*:\s*([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\s*[,)]/i.exec(message)?.[1];
+	if (vpUser) result.vpUser = vpUser;
+	const status = /status\s*:\s*([a-z]?)\s*[,)]/i.exec(message)?.[1];
+	if (status) result.status = status.toLowerCase();
+	return result;
+}
+
+function classify(message: string): ActionRefusal {
+	if (/no account mat\w*ing/i.test(message)) return 'unknown_key';
+	if (/admin suspended/i.test(message)) return 'admin_suspended';
+	if (/not currently suspended/i.test(message)) {
+		// An unknown key gives the same text with an empty status (MOFH-API.md, unsuspendacct).
+		return /status\s*:\s*\)/i.test(message) ? 'unknown_key' : 'not_suspended';
+	}
+	if (/not active/i.test(message)) return 'not_active';
+	if (/invalid|illegal|to short|too short|maximum|only letters/i.test(message)) return 'invalid';
+	return 'other';
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Look-ups
+// ---------------------------------------------------------------------------------------------------------
+
+export interface DomainOwner {
+	/** `ACTIVE` or `SUSPENDED` as MOFH says it. */
+	status: string;
+	domain: string;
+	documentRoot: string;
+	/** The owning account's vPanel username. */
+	username: string;
+}
+
+/** getdomainuser: `[status, domain, documentRoot, vpusername]`, or `null` (not found). */
+export function domainOwner(value: unknown): DomainOwner | null | undefined {
+	if (value === null || (Array.isArray(value) && value.length === 0)) return null;
+	if (!Array.isArray(value) || value.length < 4 || !value.slice(0, 4).every((v) => typeof v === 'string'))
+		return undefined;
+	const [status, domain, documentRoot, username] = value as string[];
+	return {
+		status: clean(status ?? ''),
+		domain: clean(domain ?? ''),
+		documentRoot: clean(documentRoot ?? ''),
+		username: clean(username ?? ''),
+	};
+}
+
+export interface UserDomain {
+	status: string;
+	domain: string;
+}
+
+/** getuserdomains: `[[status, domain], …]`, or `null` when the account has none (or does not exist). */
+export function userDomains(value: unknown): UserDomain[] | undefined {
+	if (value === null) return [];
+	if (!Array.isArray(value)) return undefined;
+	const rows: UserDomain[] = [];
+	for (const row of value) {
+		if (!Array.isArray(row) || row.length < 2 || typeof row[0] !== 'string' || typeof row[1] !== 'string')
+			return undefined;
+		rows.push({ status: clean(row[0]), domain: clean(row[1]) });
+	}
+	return rows;
+}
+
+/** checkavailable: `1` available, `0` taken; anything else is MOFH's error text. */
+export function availability(answer: MofhAnswer): boolean | undefined {
+	if (answer.kind === 'json' && (answer.value === 1 || answer.value === 0)) return answer.value === 1;
+	if (answer.kind === 'text' && /^[01]$/.test(answer.message)) return answer.message === '1';
+	return undefined;
+}

@@ -1,0 +1,249 @@
+import { Agent, request } from 'undici';
+import { UserFacingError } from '../errors.js';
+import { connections, formatDuration, parseBase, readBody, transportFailure } from './http.js';
+import {
+	type ActionResult,
+	actionResult,
+	availability,
+	type DomainOwner,
+	domainOwner,
+	type MofhAnswer,
+	readAnswer,
+	type UserDomain,
+	userDomains,
+} from './mofh-answer.js';
+
+export type { ActionResult, DomainOwner, UserDomain };
+
+/**
+ * MOFH reseller API client (shared/providers/MOFH-API.md). Account calls (suspend, unsuspend) are POSTs
+ * with HTTP Basic auth and form fields, naming the account by its 8-character **key**; look-ups are
+ * GETs with `api_user`/`api_key` in the query, naming it by its **vPanel username** or a domain.
+ * Timeouts follow InfinityFree's client: connect 5 s, GET 10 s, POST 60 s. A FIFO semaphore bounds
+ * the requests in flight. Every failure is a `MofhError` whose message can be shown to staff; neither
+ * the API password nor the request URL (which carries it for look-ups) ever appears in one.
+ */
+
+export type MofhErrorKind = 'config' | 'input' | 'auth' | 'refused' | 'timeout' | 'network' | 'protocol';
+
+export class MofhError extends UserFacingError {
+	override name = 'MofhError';
+
+	constructor(
+		message: string,
+		readonly kind: MofhErrorKind,
+	) {
+		super(message);
+	}
+}
+
+export interface MofhClientOptions {
+	/** Base URL, e.g. `https://panel.myownfreehost.net` (`config.mofh.apiUrl`). */
+	apiUrl: string;
+	username?: string;
+	password?: string;
+	connectTimeoutMs?: number;
+	getTimeoutMs?: number;
+	postTimeoutMs?: number;
+	/** Requests in flight at once across the client. MOFH documents no limit; default 4. */
+	maxConcurrent?: number;
+}
+
+export interface SuspendInput {
+	key: string;
+	reason: string;
+	/** Also suspend related accounts (same e-mail or IP address). */
+	linked?: boolean;
+}
+
+export interface MofhClient {
+	/** Both credentials are set: commands check this before asking for a confirmation. */
+	readonly configured: boolean;
+	/** What to set when `configured` is false. */
+	readonly missing: string[];
+	getDomainUser(domain: string): Promise<DomainOwner | null>;
+	getUserDomains(username: string): Promise<UserDomain[]>;
+	checkAvailable(domain: string): Promise<boolean>;
+	/** Resolves with MOFH's answer, done or refused; throws only when there is no answer to show. */
+	suspend(input: SuspendInput): Promise<ActionResult>;
+	unsuspend(key: string): Promise<ActionResult>;
+	readonly inFlight: number;
+	close(): Promise<void>;
+}
+
+/** 1–8 letters and digits, chosen at createacct (MOFH-API.md, Identifiers). */
+export const ACCOUNT_KEY = /^[A-Za-z0-9]{1,8}$/;
+/** vPanel usernames, `<prefix>_<digits>`, taken as leniently as the callback parser takes them. */
+export const VPANEL_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+/** MOFH's answers are a few kilobytes. */
+const MAX_BODY_BYTES = 1024 * 1024;
+const CREDENTIALS_HINT =
+	'check MOFH_API_USERNAME and MOFH_API_PASSWORD (reseller panel ▸ API ▸ Setup WHM API)';
+const IP_HINT = "set this server's address as the API Allowed IP (reseller panel ▸ API ▸ Setup WHM API)";
+
+export function createMofhClient(options: MofhClientOptions): MofhClient {
+	const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+	const getTimeoutMs = options.getTimeoutMs ?? 10_000;
+	const postTimeoutMs = options.postTimeoutMs ?? 60_000;
+	const user = options.username?.trim() || undefined;
+	const password = options.password || undefined;
+	const missing = [...(user ? [] : ['MOFH_API_USERNAME']), ...(password ? [] : ['MOFH_API_PASSWORD'])];
+	const base = parseBase(options.apiUrl);
+	const closedError = () => new MofhError('The MOFH client is closed', 'config');
+	const pool = connections(
+		new Agent({ connect: { timeout: connectTimeoutMs } }),
+		options.maxConcurrent ?? 4,
+		closedError,
+	);
+	const { agent } = pool;
+
+	async function call(
+		method: 'GET' | 'POST',
+		name: string,
+		params: Record<string, string>,
+	): Promise<MofhAnswer> {
+		if (pool.closed) throw closedError();
+		if (!user || !password) {
+			throw new MofhError(
+				`The MOFH reseller API is not configured: set ${missing.join(' and ')} (reseller panel ▸ API ▸ Setup WHM API).`,
+				'config',
+			);
+		}
+		if (!base) throw new MofhError('MOFH_API_URL is not a valid http(s) URL', 'config');
+		const release = await pool.acquire();
+		const timeoutMs = method === 'GET' ? getTimeoutMs : postTimeoutMs;
+		const timer = new AbortController();
+		const timeout = setTimeout(() => timer.abort(), timeoutMs);
+		try {
+			const response =
+				method === 'GET'
+					? await request(
+							`${base}/json-api/${name}?${new URLSearchParams({ api_user: user, api_key: password, ...params })}`,
+							{ method, dispatcher: agent, signal: timer.signal, headers: { accept: '*/*' } },
+						)
+					: await request(`${base}/xml-api/${name}`, {
+							method,
+							dispatcher: agent,
+							signal: timer.signal,
+							headers: {
+								authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+								'content-type': 'application/x-www-form-urlencoded',
+								accept: '*/*',
+							},
+							body: new URLSearchParams(params).toString(),
+						});
+			const text = await readBody(
+				response.body,
+				MAX_BODY_BYTES,
+				() => new MofhError('MOFH sent an answer larger than 1 MB', 'protocol'),
+			);
+			if (response.statusCode !== 200) {
+				// Known calls always answer 200; anything else means the URL is not the MOFH API.
+				throw new MofhError(
+					`MOFH answered HTTP ${response.statusCode} to ${name}: check MOFH_API_URL`,
+					'protocol',
+				);
+			}
+			const answer = readAnswer(text);
+			if (answer.kind === 'auth') {
+				throw new MofhError(
+					`MOFH refused the API access (${answer.message}): ${answer.ip ? IP_HINT : CREDENTIALS_HINT}`,
+					'auth',
+				);
+			}
+			return answer;
+		} catch (error) {
+			if (error instanceof MofhError) throw error;
+			const failure = transportFailure(error, timer.signal.aborted);
+			if (failure.kind === 'timeout') {
+				throw new MofhError(
+					method === 'POST'
+						? `MOFH did not answer ${name} within ${formatDuration(timeoutMs)}: it may still have done it, check before trying again`
+						: `MOFH did not answer ${name} within ${formatDuration(timeoutMs)}`,
+					'timeout',
+				);
+			}
+			throw new MofhError(`Could not reach the MOFH API (${failure.code})`, 'network');
+		} finally {
+			clearTimeout(timeout);
+			release();
+		}
+	}
+
+	function unexpected(name: string, answer: MofhAnswer): MofhError {
+		// MOFH's own refusal text ("ERROR :…") is shown as it is; anything else is a protocol problem.
+		if (answer.kind === 'text' && /^error\b/i.test(answer.message))
+			return new MofhError(
+				`MOFH refused ${name}: ${answer.message.replace(/^error\s*:\s*/i, '')}`,
+				'refused',
+			);
+		const what = answer.kind === 'empty' ? 'an empty answer' : 'an answer hookcord does not understand';
+		return new MofhError(`MOFH sent ${what} to ${name}`, 'protocol');
+	}
+
+	function checked(value: string, pattern: RegExp, what: string): string {
+		const trimmed = value.trim();
+		if (!pattern.test(trimmed)) throw new MofhError(`${what}`, 'input');
+		return trimmed;
+	}
+
+	const keyOf = (key: string) =>
+		checked(
+			key,
+			ACCOUNT_KEY,
+			'An account key is 1 to 8 letters and digits (the `user` given at createacct).',
+		);
+
+	async function action(name: string, params: Record<string, string>): Promise<ActionResult> {
+		const answer = await call('POST', name, params);
+		const result = actionResult(answer);
+		if (!result) throw unexpected(name, answer);
+		return result;
+	}
+
+	return {
+		configured: missing.length === 0,
+		missing,
+
+		async getDomainUser(domain) {
+			const name = checked(domain, DOMAIN, 'That is not a domain name.').toLowerCase();
+			const answer = await call('GET', 'getdomainuser', { domain: name });
+			const owner = answer.kind === 'json' ? domainOwner(answer.value) : undefined;
+			if (owner === undefined) throw unexpected('getdomainuser', answer);
+			return owner;
+		},
+
+		async getUserDomains(username) {
+			const name = checked(username, VPANEL_USERNAME, 'That is not a vPanel username (e.g. host_12345678).');
+			const answer = await call('GET', 'getuserdomains', { username: name });
+			const rows = answer.kind === 'json' ? userDomains(answer.value) : undefined;
+			if (!rows) throw unexpected('getuserdomains', answer);
+			return rows;
+		},
+
+		async checkAvailable(domain) {
+			const name = checked(domain, DOMAIN, 'That is not a domain name.').toLowerCase();
+			const answer = await call('GET', 'checkavailable', { domain: name });
+			const available = availability(answer);
+			if (available === undefined) throw unexpected('checkavailable', answer);
+			return available;
+		},
+
+		async suspend({ key, reason, linked = false }) {
+			const text = reason.trim();
+			if (!text) throw new MofhError('Give a reason for the suspension.', 'input');
+			return action('suspendacct', { user: keyOf(key), reason: text, linked: linked ? '1' : '0' });
+		},
+
+		async unsuspend(key) {
+			return action('unsuspendacct', { user: keyOf(key) });
+		},
+
+		get inFlight() {
+			return pool.inFlight;
+		},
+
+		close: pool.close,
+	};
+}

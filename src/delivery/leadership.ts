@@ -1,0 +1,211 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Lease } from '../state/lease.js';
+import type { Outbox } from '../state/outbox.js';
+import { DeliveryError } from './errors.js';
+import type { Send } from './senders.js';
+
+export interface LeadershipStatus {
+	/** This instance's id. */
+	instance: string;
+	/** `leader` delivers and holds the gateway; `follower` takes over when the leader stops; `receiver`: DELIVERY=off. */
+	role: 'leader' | 'follower' | 'receiver';
+	/** The leading instance's id, as last seen. */
+	leader?: string;
+	/** The lease's fencing number while this instance leads. */
+	epoch?: number;
+}
+
+export interface Leadership {
+	/** Resolves after the first attempt to take the lease (and, when it was taken, after `onElected`). */
+	readonly started: Promise<void>;
+	isLeader(): boolean;
+	status(): LeadershipStatus;
+	/** Stops leading at once (`onDeposed`, then the lease is released for the next instance) and stops trying. */
+	stop(): Promise<void>;
+}
+
+export interface LeadershipOptions {
+	lease: Lease;
+	/** How often the leader renews its lease and a follower tries to take it. */
+	renewMs: number;
+	log: FastifyBaseLogger;
+	/** This instance now leads: start delivering and open the gateway. */
+	onElected(epoch: number): Promise<void>;
+	/** This instance no longer leads: stop delivering and close the gateway. */
+	onDeposed(): Promise<void>;
+}
+
+/**
+ * Takes, renews and hands over the delivery lease. A follower tries to take it every `renewMs`; the
+ * leader renews it as often, and stops (`onDeposed`) as soon as a renewal says the lease is gone or its
+ * local deadline passes without one: before the store lets another instance take it.
+ */
+export function startLeadership(options: LeadershipOptions): Leadership {
+	const { lease, renewMs, log, onElected, onDeposed } = options;
+	const self = lease.instanceId;
+	let leading = false;
+	let closed = false;
+	let lastSeen: string | undefined;
+	let tickTimer: NodeJS.Timeout | undefined;
+	let expiryTimer: NodeJS.Timeout | undefined;
+	// Elections and depositions run one at a time, in order.
+	let transitions: Promise<void> = Promise.resolve();
+	const serial = (step: () => Promise<void>) => {
+		transitions = transitions.then(step, step);
+		return transitions;
+	};
+
+	/** Deposes when the lease's local deadline passes without a renewal. */
+	function armExpiry(): void {
+		if (expiryTimer) clearTimeout(expiryTimer);
+		const remaining = lease.remainingMs();
+		if (!Number.isFinite(remaining)) return;
+		expiryTimer = setTimeout(
+			() => void serial(() => depose('its lease ran out before a renewal')),
+			remaining,
+		);
+		expiryTimer.unref();
+	}
+
+	async function elect(): Promise<void> {
+		if (leading) return;
+		if (closed || !lease.isHeld()) {
+			await lease.release().catch(() => {});
+			return;
+		}
+		leading = true;
+		lastSeen = self;
+		armExpiry();
+		log.info(
+			{ instance: self, epoch: lease.epoch },
+			`this instance (${self}) leads: it delivers alerts and holds the Discord gateway session`,
+		);
+		try {
+			await onElected(lease.epoch ?? 0);
+		} catch (error) {
+			log.error({ err: error }, 'could not start delivering');
+			await depose('delivery did not start');
+		}
+	}
+
+	async function depose(reason: string): Promise<void> {
+		if (!leading) return;
+		leading = false;
+		lastSeen = undefined; // the next try names the new leader
+		if (expiryTimer) clearTimeout(expiryTimer);
+		log.warn(
+			{ instance: self },
+			`this instance (${self}) no longer leads (${reason}): delivery and the gateway stop`,
+		);
+		await onDeposed().catch((error) => log.error({ err: error }, 'stopping delivery failed'));
+		// Only if still ours (compare-and-delete): the next instance need not wait for it to expire.
+		await lease.release().catch((error) => log.warn({ err: error }, 'could not release the lease'));
+	}
+
+	async function tick(): Promise<void> {
+		try {
+			if (leading) {
+				const kept = await within(lease.renew(), lease.remainingMs());
+				if (kept === false) await serial(() => depose('its lease was lost'));
+				else if (kept) armExpiry();
+				// No answer in time: the store is slow or down; the expiry timer deposes if it stays so.
+			} else if (await within(lease.acquire(), Math.max(renewMs, lease.ttlMs))) {
+				await serial(elect);
+			} else {
+				const leader = lease.holder;
+				if (leader && leader !== lastSeen)
+					log.info(
+						{ instance: self, leader },
+						`instance ${leader} leads; this instance (${self}) receives callbacks and answers interactions, and takes over if the leader stops`,
+					);
+				lastSeen = leader;
+			}
+		} catch (error) {
+			if (closed) return;
+			log.warn(
+				{ err: error },
+				leading ? 'could not renew the delivery lease' : 'could not read the delivery lease',
+			);
+		}
+	}
+
+	let ticking: Promise<void> = Promise.resolve();
+	function loop(): Promise<void> {
+		ticking = tick().then(() => {
+			if (closed) return;
+			tickTimer = setTimeout(() => void loop(), renewMs);
+			tickTimer.unref();
+		});
+		return ticking;
+	}
+
+	const started = loop();
+	return {
+		started,
+		isLeader: () => leading && lease.isHeld(),
+		status() {
+			const leader = leading ? self : lastSeen;
+			return {
+				instance: self,
+				role: leading ? 'leader' : 'follower',
+				...(leader && { leader }),
+				...(leading && lease.epoch !== undefined && { epoch: lease.epoch }),
+			};
+		},
+		async stop() {
+			closed = true;
+			if (tickTimer) clearTimeout(tickTimer);
+			// A try in flight may still take the lease: let it land (elect() releases it when closed).
+			await within(ticking, renewMs);
+			await serial(() => depose('this instance is stopping; another takes over'));
+		},
+	};
+}
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+	let timer: NodeJS.Timeout | undefined;
+	const timeout = new Promise<undefined>((resolve) => {
+		timer = setTimeout(() => resolve(undefined), Math.min(ms, 2 ** 31 - 1));
+	});
+	try {
+		return await Promise.race([promise, timeout]);
+	} finally {
+		clearTimeout(timer);
+	}
+}
+
+/** Thrown in place of a send or a store write once this instance no longer holds the lease. */
+const notLeading = () => new DeliveryError('pause', 'this instance no longer holds the delivery lease');
+
+/**
+ * Fencing: the send a worker gets checks the lease before every message, so a leader that lost its
+ * lease (paused past it, cut off from the store) sends nothing more, even before it has noticed.
+ */
+export function fenceSend(lease: Lease, send: Send): Send {
+	return async (destination, message) => {
+		if (!lease.isHeld()) throw notLeading();
+		return send(destination, message);
+	};
+}
+
+/**
+ * The outbox a leader's worker writes through: once the lease is gone it records no retry state,
+ * batch or dead letter over what the new leader is doing. Confirming a delivery (`remove`) stays
+ * allowed: the message is on Discord whoever leads now.
+ */
+export function fenceOutbox(lease: Lease, outbox: Outbox): Outbox {
+	const fenced =
+		<A extends unknown[]>(write: (...args: A) => Promise<void>) =>
+		async (...args: A) => {
+			if (!lease.isHeld()) throw notLeading();
+			await write(...args);
+		};
+	return {
+		...outbox,
+		update: fenced(outbox.update),
+		setBatch: fenced(outbox.setBatch),
+		clearBatch: fenced(outbox.clearBatch),
+		fail: fenced(outbox.fail),
+	};
+}

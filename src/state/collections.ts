@@ -1,0 +1,19 @@
+/**
+ * The named collections hookcord keeps. Each is its own Keyv (its own SQLite table, Redis key prefix or
+ * Postgres table), so scanning the outbox at start-up never walks through account state.
+ */
+export const COLLECTIONS = [
+	'outbox',
+	'failed',
+	'batches',
+	'accounts',
+	'certs',
+	'tickets',
+	'meta',
+	'seen',
+	/** Account key ─▶ vPanel username, learned from staff actions (no MOFH call maps one to the other). */
+	'keys',
+	/** Staff actions waiting for their confirmation button, and the outcome of confirmed ones. */
+	'actions',
+] as const;
+export type CollectionName = (typeof COLLECTIONS)[number];

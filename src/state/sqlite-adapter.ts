@@ -1,0 +1,223 @@
+import { EventEmitter } from 'node:events';
+import Database from 'better-sqlite3';
+import type { KeyvStoreAdapter } from 'keyv';
+
+/**
+ * Most writes one transaction takes before the rest wait for the next turn of the event loop: a
+ * transaction runs on the main thread, so this bounds how long a flood of callbacks can hold up a slash
+ * command (a few milliseconds at most).
+ */
+export const MAX_GROUP = 256;
+
+interface Queued {
+	apply: () => unknown;
+	resolve: (value: unknown) => void;
+	reject: (error: unknown) => void;
+}
+
+/**
+ * One SQLite file on a synchronous driver (better-sqlite3), shared by every collection over one
+ * connection, so a write spanning collections is one transaction. Writes are group-committed: all the
+ * writes queued during one turn of the event loop (up to MAX_GROUP) commit in one transaction, and each
+ * promise resolves only after that commit. Reads run at once and see only committed data.
+ */
+export class SqliteDatabase {
+	readonly db: Database.Database;
+	#queue: Queued[] = [];
+	#scheduled = false;
+	#users = 0;
+
+	constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
+		this.db = new Database(path, { timeout: 10_000 });
+		// WAL: readers never block the writer, and a commit is an append (sqlite.org/wal.html).
+		if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
+		this.db.pragma(`synchronous = ${synchronous}`);
+	}
+
+	/** A Keyv adapter over one table (created if missing; same schema as @keyv/sqlite, so old files open). */
+	table(name: string): SqliteAdapter {
+		this.#users++;
+		return new SqliteAdapter(this, name);
+	}
+
+	/**
+	 * Runs `apply` inside the next group transaction; resolves with its result after the commit, rejects
+	 * if that transaction failed (nothing of it is stored).
+	 */
+	write<T>(apply: () => T): Promise<T> {
+		return new Promise<T>((resolve, reject) => {
+			this.#queue.push({ apply, resolve: resolve as (value: unknown) => void, reject });
+			if (!this.#scheduled) {
+				this.#scheduled = true;
+				setImmediate(() => this.#flush());
+			}
+		});
+	}
+
+	#flush(): void {
+		const group = this.#queue.splice(0, MAX_GROUP);
+		this.#scheduled = false;
+		if (this.#queue.length > 0) {
+			this.#scheduled = true;
+			setImmediate(() => this.#flush());
+		}
+		let results: unknown[];
+		try {
+			results = this.db.transaction(() => group.map((item) => item.apply()))();
+		} catch {
+			// One failing write must not fail its neighbours: commit each alone, and reject only what fails.
+			for (const item of group) {
+				try {
+					item.resolve(this.db.transaction(item.apply)());
+				} catch (error) {
+					item.reject(error);
+				}
+			}
+			return;
+		}
+		for (const [i, item] of group.entries()) item.resolve(results[i]);
+	}
+
+	/** Closes the connection once every table handed out has disconnected. */
+	release(): void {
+		if (--this.#users > 0) return;
+		if (this.#queue.length > 0) this.#flush();
+		if (this.db.open) this.db.close();
+	}
+}
+
+const tableName = (name: string) => {
+	if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) throw new Error(`invalid table name "${name}"`);
+	return name;
+};
+
+/**
+ * Keyv's store contract on one table: values are Keyv's serialized strings, expiry is Keyv's (checked on
+ * read), keys carry Keyv's `namespace:` prefix.
+ */
+export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
+	readonly opts: { dialect: 'sqlite'; url: string; table: string };
+	namespace?: string;
+	readonly ttlSupport = false;
+	readonly #database: SqliteDatabase;
+	readonly #select: Database.Statement<[string], string>;
+	readonly #upsert: Database.Statement<[string, string]>;
+	readonly #delete: Database.Statement<[string]>;
+	readonly #page: Database.Statement<[string, string, string, number], { key: string; value: string }>;
+	readonly #keys: Database.Statement<[string, string, number], { key: string }>;
+
+	constructor(database: SqliteDatabase, name: string) {
+		super();
+		const table = tableName(name);
+		this.#database = database;
+		this.opts = { dialect: 'sqlite', url: `sqlite://${table}`, table };
+		const { db } = database;
+		db.exec(`CREATE TABLE IF NOT EXISTS ${table}(key VARCHAR(255) PRIMARY KEY, value TEXT)`);
+		// pluck: the value itself, without a row object per read.
+		this.#select = db.prepare<[string], string>(`SELECT value FROM ${table} WHERE key = ?`).pluck();
+		this.#upsert = db.prepare(
+			`INSERT INTO ${table} (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+		);
+		this.#delete = db.prepare(`DELETE FROM ${table} WHERE key = ?`);
+		// Keyset pagination along the primary key: each page is an index seek, however large the table.
+		this.#page = db.prepare(
+			`SELECT key, value FROM ${table} WHERE key > ? AND key >= ? AND key < ? ORDER BY key LIMIT ?`,
+		);
+		this.#keys = db.prepare(`SELECT key FROM ${table} WHERE key > ? AND key < ? ORDER BY key LIMIT ?`);
+	}
+
+	async get<Value>(key: string): Promise<Value | undefined> {
+		return this.#select.get(key) as Value | undefined;
+	}
+
+	async getMany<Value>(keys: string[]): Promise<(Value | undefined)[]> {
+		return keys.map((key) => this.#select.get(key) as Value | undefined);
+	}
+
+	async has(key: string): Promise<boolean> {
+		return this.#select.get(key) !== undefined;
+	}
+
+	set(key: string, value: string): Promise<void> {
+		return this.#database.write(() => {
+			this.#upsert.run(key, value);
+		});
+	}
+
+	/** Runs `apply` in the next group transaction (the store's atomic commit of a unit). */
+	transact<T>(apply: () => T): Promise<T> {
+		return this.#database.write(apply);
+	}
+
+	/** One upsert, for use inside `transact` only. */
+	upsertNow(key: string, value: string): void {
+		this.#upsert.run(key, value);
+	}
+
+	async setMany(entries: { key: string; value: string }[]): Promise<void> {
+		await this.#database.write(() => {
+			for (const { key, value } of entries) this.#upsert.run(key, value);
+		});
+	}
+
+	delete(key: string): Promise<boolean> {
+		return this.#database.write(() => this.#delete.run(key).changes > 0);
+	}
+
+	deleteMany(keys: string[]): Promise<boolean> {
+		return this.#database.write(() => {
+			let changed = 0;
+			for (const key of keys) changed += this.#delete.run(key).changes;
+			return changed > 0;
+		});
+	}
+
+	async clear(): Promise<void> {
+		const { lower, upper } = this.#range(this.namespace);
+		await this.#database.write(() =>
+			this.#database.db
+				.prepare(`DELETE FROM ${this.opts.table} WHERE key >= ? AND key < ?`)
+				.run(lower, upper),
+		);
+	}
+
+	/**
+	 * Every entry under the namespace, in key order, one indexed page at a time, yielding to the event loop
+	 * between pages: a sweep over a large table must not hold up callbacks and commands.
+	 */
+	async *iterator<Value>(namespace?: string): AsyncGenerator<[string, Value], void> {
+		const { lower, upper } = this.#range(namespace);
+		let after = '';
+		for (;;) {
+			const rows = this.#page.all(after, lower, upper, 500);
+			for (const row of rows) yield [row.key, row.value as Value];
+			if (rows.length < 500) return;
+			after = (rows.at(-1) as { key: string }).key;
+			await new Promise((resolve) => setImmediate(resolve));
+		}
+	}
+
+	/** Up to `limit` stored keys (prefixed) after `after`, below `upper`, in order: no values read. */
+	keysAfter(after: string, upper: string, limit: number): string[] {
+		return this.#keys.all(after, upper, limit).map((row) => row.key);
+	}
+
+	/** Any SQL on the shared connection (as @keyv/sqlite offers): rows for a query, else nothing. */
+	async query(sql: string, ...params: unknown[]): Promise<unknown[]> {
+		const statement = this.#database.db.prepare(sql);
+		if (statement.reader) return statement.all(...params);
+		await this.#database.write(() => statement.run(...params));
+		return [];
+	}
+
+	async disconnect(): Promise<void> {
+		this.#database.release();
+	}
+
+	/** Keys under `namespace:` sort between `namespace:` and `namespace;` (';' follows ':'). */
+	#range(namespace: string | undefined): { lower: string; upper: string } {
+		return namespace
+			? { lower: `${namespace}:`, upper: `${namespace};` }
+			: { lower: '', upper: '\u{10ffff}' };
+	}
+}

@@ -1,0 +1,43 @@
+/** Wooxy's documented event names (webhook-create), with what each means to staff. */
+export const WOOXY_EVENTS: Record<string, string> = {
+	read: 'The message was opened (with images enabled).',
+	delivered: 'The message was delivered.',
+	click: 'A link in the message was clicked.',
+	reject: 'Not sent: the address is on the blacklist.',
+	complaint: 'The recipient marked the message as spam.',
+	hard: 'Hard bounce: the address does not exist or refuses mail.',
+	soft: 'Soft bounce: temporary delivery failure.',
+	subscribed: 'The contact subscribed.',
+	unsubscribed: 'The contact unsubscribed.',
+	'email-subscribed': 'The contact subscribed to e-mail.',
+	'email-unsubscribed': 'The contact unsubscribed from e-mail.',
+	'list-unsubscribe': 'The recipient used the List-Unsubscribe link.',
+	'viber-delivered': 'Viber message delivered.',
+	'viber-failed': 'Viber message failed.',
+	'viber-expired': 'Viber message expired.',
+	'viber-rejected': 'Viber message rejected.',
+	'viber-viewed': 'Viber message viewed.',
+	'viber-clicked': 'A link in a Viber message was clicked.',
+	'viber-contact-channel-subscribed': 'The contact subscribed to the Viber channel.',
+	'viber-contact-channel-unsubscribed': 'The contact unsubscribed from the Viber channel.',
+	sms_delivered: 'SMS delivered.',
+	'sms-clicked': 'A link in an SMS was clicked.',
+	'sms-subscribed': 'The contact subscribed to SMS.',
+	'sms-unsubscribed': 'The contact unsubscribed from SMS.',
+	'web-push-delivered': 'Web push delivered.',
+	'web-push-displayed': 'Web push displayed.',
+	'web-push-clicked': 'Web push clicked.',
+	'web-push-undelivered': 'Web push not delivered.',
+	'web-push-expired': 'Web push expired.',
+	'web-push-dismissed': 'Web push dismissed.',
+};
+
+/** Events that mean mail is not getting through: rendered as warnings. */
+export const WOOXY_PROBLEM_EVENTS = new Set([
+	'reject',
+	'complaint',
+	'hard',
+	'soft',
+	'viber-failed',
+	'web-push-undelivered',
+]);

@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { REST } from '@discordjs/rest';
+import type { APIEmbed, APIInteraction, APIInteractionResponse } from 'discord-api-types/v10';
+import { account } from '../commands/account.js';
+import { type ActionResult, type MofhClient, MofhError } from '../src/clients/mofh.js';
+import { createDispatcher } from '../src/interactions/dispatch.js';
+import { AccountIndex } from '../src/state/account-index.js';
+import type { Ingest } from '../src/state/ingest.js';
+import { KeyedLock } from '../src/state/keyed-lock.js';
+import { openStore, type Store } from '../src/state/store.js';
+import { deliveryHarness, silent } from './helpers.js';
+import { deferrer, STORE_KINDS, storeFor } from './stores.js';
+
+/**
+ * What a confirmed action records when MOFH gives no answer: a POST that timed out may have happened
+ * (outcome "unknown"), one that failed before MOFH answered did not ("not sent"). Driven through the
+ * dispatcher with a scripted MOFH client, since the real timeouts are 60 s.
+ */
+
+const GUILD = '100000000000000009';
+const MEMBER = {
+	id: '123456789012345678',
+	username: 'oncall',
+	global_name: null,
+	discriminator: '0',
+	avatar: null,
+};
+
+type Mofh = Pick<MofhClient, 'configured' | 'missing' | 'getUserDomains' | 'suspend' | 'unsuspend'>;
+
+/** A MOFH client whose suspend and unsuspend run `answer`, counting the calls. */
+function scriptedMofh(answer: () => Promise<ActionResult>): Mofh & { calls: number } {
+	const mofh = {
+		calls: 0,
+		configured: true,
+		missing: [],
+		getUserDomains: async () => [],
+		suspend: async () => {
+			mofh.calls++;
+			return answer();
+		},
+		unsuspend: async () => {
+			mofh.calls++;
+			return answer();
+		},
+	};
+	return mofh;
+}
+
+let next = 1_000_000_000_000_000_000n;
+
+/**
+ * One hookcord instance's dispatcher over `store`: its own lock, as a separate process would have.
+ * `interact` sends an interaction and returns the first answer and the latest edit.
+ */
+function instance(store: Store, ingest: Ingest, mofh: Mofh, lock = new KeyedLock()) {
+	const command = account({ store, accounts: new AccountIndex(), mofh, ingest, lock });
+	const edits: Record<string, unknown>[] = [];
+	const rest = {
+		patch: async (_route: string, { body }: { body: Record<string, unknown> }) => edits.push(body),
+	};
+	const dispatch = createDispatcher(
+		[command],
+		{ staff: { guildIds: [GUILD], staffRoleIds: [] }, log: silent },
+		rest as unknown as REST,
+	);
+	return async (type: number, data: Record<string, unknown>) => {
+		const initial: APIInteractionResponse[] = [];
+		next++;
+		const interaction = {
+			id: String(next),
+			application_id: '200000000000000001',
+			token: `token-${next}`,
+			type,
+			version: 1,
+			guild_id: GUILD,
+			channel_id: '300000000000000001',
+			member: {
+				user: MEMBER,
+				roles: [],
+				permissions: '32',
+				joined_at: '2026-01-01T00:00:00.000Z',
+				deaf: false,
+				mute: false,
+			},
+			data,
+		} as unknown as APIInteraction;
+		await dispatch(interaction, async (response) => {
+			initial.push(response);
+		});
+		return { initial: initial[0], edit: edits.at(-1) };
+	};
+}
+
+const SUSPEND = {
+	name: 'account',
+	options: [
+		{
+			type: 1,
+			name: 'suspend',
+			options: [
+				{ type: 3, name: 'key', value: 'abcd1234' },
+				{ type: 3, name: 'reason', value: 'phishing kit' },
+				{ type: 3, name: 'user', value: 'host_12345678' },
+			],
+		},
+	],
+};
+
+type Interact = ReturnType<typeof instance>;
+
+async function confirmButton(interact: Interact): Promise<string> {
+	const asked = await interact(2, SUSPEND);
+	const rows = asked.edit?.components as { components: { custom_id: string }[] }[];
+	return rows[0]?.components[0]?.custom_id as string;
+}
+
+async function setup(t: TestContext, failure: MofhError) {
+	const store = await openStore('memory://');
+	const harness = await deliveryHarness(store);
+	await harness.worker.start();
+	t.after(() => harness.worker.stop());
+	const mofh = scriptedMofh(() => Promise.reject(failure));
+	return { harness, interact: instance(store, harness.ingest, mofh), calls: () => mofh.calls };
+}
+
+async function suspendAndConfirm(t: TestContext, failure: MofhError) {
+	const env = await setup(t, failure);
+	const confirm = await confirmButton(env.interact);
+	const done = await env.interact(3, { custom_id: confirm, component_type: 2 });
+	assert.equal(done.initial?.type, 6);
+	await env.harness.worker.idle();
+	return { ...env, confirm, result: done.edit?.embeds as APIEmbed[] };
+}
+
+describe('a confirmed action without an answer from MOFH', () => {
+	it('a timed-out suspend is recorded as outcome unknown, and a second click does not call MOFH again', async (t) => {
+		const { result, harness, interact, confirm, calls } = await suspendAndConfirm(
+			t,
+			new MofhError(
+				'MOFH did not answer suspendacct within 60 s: it may still have done it, check before trying again',
+				'timeout',
+			),
+		);
+		assert.equal(result[0]?.title, 'No answer from MOFH: the suspension may or may not have happened');
+		assert.match(result[0]?.description ?? '', /may still have done it/);
+		const audit = harness.sent
+			.flatMap((message) => message.embeds)
+			.find((embed) => /from Discord/.test(embed.title ?? ''));
+		assert.equal(audit?.title, 'Suspend from Discord: no answer from MOFH, outcome unknown');
+		assert.match(audit?.description ?? '', /`abcd1234` \(`host_12345678`\)/);
+		const again = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.equal(again.initial?.type, 4);
+		assert.match(
+			String((again.initial as { data?: { content?: string } }).data?.content),
+			/Already handled: .*unknown/,
+		);
+		assert.equal(calls(), 1);
+	});
+
+	it('a call refused before MOFH acted (credentials) is recorded as not sent', async (t) => {
+		const { result, harness } = await suspendAndConfirm(
+			t,
+			new MofhError('MOFH refused the API access (…): check MOFH_API_USERNAME and MOFH_API_PASSWORD', 'auth'),
+		);
+		assert.equal(result[0]?.title, 'The suspension was not sent');
+		assert.match(result[0]?.description ?? '', /check MOFH_API_USERNAME and MOFH_API_PASSWORD/);
+		const audit = harness.sent
+			.flatMap((message) => message.embeds)
+			.find((embed) => /from Discord/.test(embed.title ?? ''));
+		assert.equal(audit?.title, 'Suspend from Discord: not sent');
+	});
+});
+
+describe('a confirmation cut off by a crash', () => {
+	it('is reported as interrupted with an unknown outcome, not as still running, and MOFH is not asked again', async (t) => {
+		const store = await openStore('memory://');
+		const harness = await deliveryHarness(store);
+		const mofh = scriptedMofh(async () => ({ outcome: 'done', message: 'ok' }));
+		const interact = instance(store, harness.ingest, mofh);
+		const confirm = await confirmButton(interact);
+		t.after(() => store.close());
+		// What a process killed while waiting for MOFH leaves behind: the claim, still marked running.
+		const confirmationId = confirm.split(':').at(-1);
+		await store.seen.set(`action:${confirmationId}`, `running since ${Date.now() - 10 * 60_000}`, 60_000);
+		const click = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.match(
+			String((click.initial as { data?: { content?: string } }).data?.content),
+			/interrupted .* the outcome is unknown/,
+		);
+		assert.equal(mofh.calls, 0);
+	});
+});
+
+describe('one confirmation, clicked on two instances at once', () => {
+	for (const kind of STORE_KINDS) {
+		it(`calls MOFH once and records one audit event (${kind})`, async (t) => {
+			const defer = deferrer(t);
+			const store = await storeFor(kind, t, defer);
+			if (!store) return;
+			const harness = await deliveryHarness(store);
+			await harness.worker.start();
+			defer(() => harness.worker.stop());
+			let release!: () => void;
+			const held = new Promise<void>((resolve) => {
+				release = resolve;
+			});
+			const mofh = scriptedMofh(async () => {
+				await held;
+				return { outcome: 'done', message: 'Completed, this account will be fully suspended in 2 minutes.' };
+			});
+			// Memory and SQLite belong to one process (their claim relies on its lock); Redis and
+			// PostgreSQL are shared, so there each instance has its own lock and the claim is atomic.
+			const shared = kind === 'memory' || kind === 'sqlite' ? new KeyedLock() : undefined;
+			const first = instance(store, harness.ingest, mofh, shared);
+			const second = instance(store, harness.ingest, mofh, shared);
+			const confirm = await confirmButton(first);
+			const click = { custom_id: confirm, component_type: 2 };
+			const both = Promise.all([first(3, click), second(3, click)]);
+			const deadline = Date.now() + 5_000;
+			while (mofh.calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+			release();
+			const answers = await both;
+			assert.equal(mofh.calls, 1);
+			assert.deepEqual(answers.map((a) => a.initial?.type).sort(), [4, 6]);
+			await harness.worker.idle();
+			const audits = harness.sent.flatMap((m) => m.embeds).filter((e) => /from Discord/.test(e.title ?? ''));
+			assert.equal(audits.length, 1);
+			const later = await second(3, click);
+			assert.match(
+				String((later.initial as { data?: { content?: string } }).data?.content),
+				/Already handled: suspend of abcd1234 by oncall: done/,
+			);
+		});
+	}
+});

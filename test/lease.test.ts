@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Destination } from '../src/delivery/destinations.js';
+import { DeliveryError } from '../src/delivery/errors.js';
+import { fenceOutbox, fenceSend } from '../src/delivery/leadership.js';
+import type { Event } from '../src/events/event.js';
+import { type Lease, openLease } from '../src/state/lease.js';
+import { createOutbox, type OutboxEntry, outboxAddition } from '../src/state/outbox.js';
+import { openStore } from '../src/state/store.js';
+import { deferrer, privateStore, unavailable } from './stores.js';
+
+/**
+ * The delivery lease on each store, through two handles on one store as two processes would hold it:
+ * one holder at a time, fencing numbers that grow with every new holder, renew and release that only
+ * touch the caller's own lease, and a holder that stops believing in its lease before the store lets
+ * anyone else take it.
+ */
+
+const noWarn = (message: string) => assert.fail(`unexpected warning: ${message}`);
+
+for (const kind of ['redis', 'postgres'] as const) {
+	describe(`delivery lease on ${kind}`, { skip: unavailable(kind) ?? false }, () => {
+		/** Two leases on one private store, as two instances see it. */
+		async function pair(t: Parameters<typeof deferrer>[0], ttlMs: number): Promise<[Lease, Lease]> {
+			const defer = deferrer(t);
+			const { url, drop } = privateStore(kind);
+			defer(drop);
+			const open = async (instanceId: string) => {
+				const store = await openStore(url);
+				defer(() => store.close());
+				return openLease(store, url, { instanceId, ttlMs, warn: noWarn });
+			};
+			return [await open('one'), await open('two')];
+		}
+
+		it('one holder at a time; renew and release touch only their own lease', async (t) => {
+			const [one, two] = await pair(t, 30_000);
+			assert.equal(await one.acquire(), true);
+			const first = one.epoch as number;
+			assert.equal(await two.acquire(), false, 'held by one');
+			assert.equal(two.holder, 'one', 'the other instance sees who leads');
+			assert.equal(await two.renew(), false, 'nothing to renew');
+			await two.release(); // not its lease: a no-op
+			assert.equal(await one.renew(), true);
+			assert.equal(one.isHeld(), true);
+
+			await one.release();
+			assert.equal(one.isHeld(), false);
+			assert.equal(await two.acquire(), true, 'released: the next one takes it at once');
+			assert.ok((two.epoch as number) > first, `fencing number grows: ${first} -> ${two.epoch}`);
+			assert.equal(await one.renew(), false, 'a released lease is not renewed');
+			await one.release(); // compare-and-delete: does not free two's lease
+			assert.equal(await one.acquire(), false);
+			assert.equal(one.holder, 'two');
+		});
+
+		it('an unrenewed lease: its holder stops believing it before the other can take it', async (t) => {
+			const [one, two] = await pair(t, 1500);
+			assert.equal(await one.acquire(), true);
+			const deadline = Date.now() + 10_000;
+			let believedUntil: number | undefined;
+			for (;;) {
+				if (believedUntil === undefined && !one.isHeld()) believedUntil = Date.now();
+				const taken = await two.acquire();
+				// Safety: never two holders, by their own account.
+				assert.ok(!(taken && one.isHeld()), 'the old holder still believed it held the lease');
+				if (taken) break;
+				assert.ok(Date.now() < deadline, 'the expired lease was taken over');
+				await new Promise((resolve) => setTimeout(resolve, 20));
+			}
+			assert.ok(believedUntil !== undefined, 'the old holder had given up before the takeover');
+			assert.equal(await one.renew(), false, 'the old holder cannot renew it back');
+			assert.equal(await one.acquire(), false);
+			assert.equal(one.holder, 'two');
+		});
+	});
+}
+
+describe('delivery lease on single-process stores', () => {
+	it('memory: always held, never expires', async (t) => {
+		const defer = deferrer(t);
+		const store = await openStore('memory://');
+		defer(() => store.close());
+		const lease = await openLease(store, 'memory://', { instanceId: 'solo', ttlMs: 1000, warn: noWarn });
+		assert.equal(await lease.acquire(), true);
+		assert.equal(lease.remainingMs(), Number.POSITIVE_INFINITY);
+		assert.equal(await lease.renew(), true);
+	});
+
+	it('SQLite: a second process on the same file is told so', async (t) => {
+		const defer = deferrer(t);
+		const { url, drop } = privateStore('sqlite');
+		defer(drop);
+		const warnings: string[] = [];
+		const open = async (instanceId: string, warn: (message: string) => void) => {
+			const store = await openStore(url);
+			defer(() => store.close());
+			return openLease(store, url, { instanceId, ttlMs: 30_000, warn });
+		};
+		const first = await open('first', noWarn);
+		assert.equal(await first.acquire(), true);
+		const second = await open('second', (message) => warnings.push(message));
+		assert.equal(await second.acquire(), true, 'SQLite stays single-process: it still delivers');
+		assert.equal(warnings.length, 1);
+		assert.match(
+			warnings[0] as string,
+			/another hookcord process \(first, pid \d+\) is using this SQLite file/,
+		);
+
+		// After a clean stop the file is free: the next start is not warned.
+		await second.release();
+		const third = await open('third', noWarn);
+		assert.equal(await third.acquire(), true);
+	});
+});
+
+describe('fencing: what a leader that lost its lease may still do', () => {
+	/** A lease whose state the test sets. */
+	const lease = (held: { now: boolean }): Lease => ({
+		instanceId: 'x',
+		ttlMs: 1000,
+		acquire: async () => held.now,
+		renew: async () => held.now,
+		release: async () => {},
+		isHeld: () => held.now,
+		remainingMs: () => (held.now ? 1000 : 0),
+		epoch: 1,
+		holder: 'x',
+	});
+	const message = { content: 'x', embeds: [], nonce: 'n1' };
+	const destination = { kind: 'channel', key: 'channel:1', channelId: '1' } as unknown as Destination;
+
+	it('sends only while the lease is held', async () => {
+		const held = { now: true };
+		const sent: string[] = [];
+		const send = fenceSend(lease(held), async (_to, body) => {
+			sent.push(body.nonce as string);
+		});
+		await send(destination, message);
+		held.now = false;
+		await assert.rejects(
+			send(destination, message),
+			(error: unknown) => error instanceof DeliveryError && error.kind === 'pause',
+		);
+		assert.deepEqual(sent, ['n1'], 'the second send never reached Discord');
+	});
+
+	it('writes no retry state, batch or dead letter once the lease is gone; confirms a delivery', async (t) => {
+		const defer = deferrer(t);
+		const store = await openStore('memory://');
+		defer(() => store.close());
+		const held = { now: false };
+		const outbox = createOutbox(store);
+		const fenced = fenceOutbox(lease(held), outbox);
+		const event = { id: 'e1' } as unknown as Event;
+		const { entry, write } = outboxAddition(event);
+		await store.commit([write]);
+		await assert.rejects(fenced.update({ ...entry, attempts: 3 }));
+		await assert.rejects(fenced.setBatch('channel:1', { nonce: 'n', ids: ['e1'] }));
+		await outbox.setBatch('channel:2', { nonce: 'm', ids: ['e1'] });
+		await assert.rejects(fenced.clearBatch('channel:2'), 'the new leader may own that record now');
+		await assert.rejects(fenced.fail(entry, 'channel:1', 0));
+		assert.equal(((await store.outbox.get('e1')) as OutboxEntry).attempts, 0);
+		assert.equal(await outbox.getBatch('channel:1'), undefined);
+		assert.deepEqual(await outbox.getBatch('channel:2'), { nonce: 'm', ids: ['e1'] });
+		assert.deepEqual(await outbox.listFailed(), []);
+		await fenced.remove(['e1']); // it is on Discord, whoever leads now
+		assert.deepEqual(await fenced.pending(), []);
+	});
+});

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
+import { deserialize, serialize } from '../src/state/serialize.js';
+import { MAX_GROUP, SqliteDatabase } from '../src/state/sqlite-adapter.js';
+import { openStore } from '../src/state/store.js';
+import { scratchDir } from './process.js';
+
+describe('stored form', () => {
+	const values = [
+		{ value: { text: 'plain', list: ['a', 'b'], n: 1.5, none: null, gone: undefined }, expires: 5 },
+		{ value: { comment: ':starts with a colon', nested: { deeper: [':x', 'y'] } } },
+		{ value: [':first', 'second'] },
+		{ value: ':a whole value' },
+		{ value: { quote: 'he typed ":" and ,":' }, expires: undefined },
+	];
+	it("is byte for byte what Keyv's serializer writes, and reads back the same", () => {
+		for (const data of values) {
+			assert.equal(serialize(data), defaultSerialize(data));
+			assert.deepEqual(deserialize(defaultSerialize(data)), defaultDeserialize(defaultSerialize(data)));
+		}
+	});
+});
+
+describe('SQLite store', () => {
+	it('group-commits writes from one turn of the event loop, capped per transaction, each answered after its commit', async (t) => {
+		const dir = scratchDir();
+		t.after(() => dir.remove());
+		const database = new SqliteDatabase(`${dir.path}/group.sqlite`, 'NORMAL');
+		const table = database.table('items');
+		t.after(() => table.disconnect());
+		let transactions = 0;
+		const transaction = database.db.transaction.bind(database.db);
+		database.db.transaction = ((apply: () => unknown) => {
+			transactions++;
+			return transaction(apply);
+		}) as typeof database.db.transaction;
+		const count = MAX_GROUP * 2 + 10;
+		const writes = Array.from({ length: count }, (_, i) =>
+			table
+				.set(`k${i}`, `v${i}`)
+				.then(() => assert.equal(database.db.inTransaction, false, 'answered after commit')),
+		);
+		assert.equal(await table.get('k0'), undefined, 'nothing is visible before the commit');
+		await Promise.all(writes);
+		assert.equal(transactions, 3, `${count} writes queued in one turn: ${MAX_GROUP} per transaction at most`);
+		assert.equal(await table.get(`k${count - 1}`), `v${count - 1}`);
+	});
+
+	it("a write that fails fails alone: its group's other writes are stored", async (t) => {
+		const dir = scratchDir();
+		t.after(() => dir.remove());
+		const database = new SqliteDatabase(`${dir.path}/alone.sqlite`, 'NORMAL');
+		const table = database.table('items');
+		t.after(() => table.disconnect());
+		const good = table.set('a', '1');
+		const bad = table.transact(() => {
+			throw new Error('refused');
+		});
+		const alsoGood = table.set('b', '2');
+		await assert.rejects(bad, /refused/);
+		await Promise.all([good, alsoGood]);
+		assert.deepEqual([await table.get('a'), await table.get('b')], ['1', '2']);
+	});
+
+	it('opens a file with the tables and keys @keyv/sqlite wrote', async (t) => {
+		const dir = scratchDir();
+		t.after(() => dir.remove());
+		const path = `${dir.path}/old.sqlite`;
+		const old = new SqliteDatabase(path, 'NORMAL');
+		old.db.exec('CREATE TABLE accounts(key VARCHAR(255) PRIMARY KEY, value TEXT )');
+		old.db
+			.prepare('INSERT INTO accounts VALUES (?, ?)')
+			.run('accounts:host_1', defaultSerialize({ value: { username: 'host_1', note: ':x' } }));
+		old.release();
+		const store = await openStore(`sqlite://${path}`);
+		t.after(() => store.close());
+		assert.deepEqual(await store.accounts.get('host_1'), { username: 'host_1', note: ':x' });
+	});
+});

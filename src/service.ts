@@ -7,14 +7,14 @@ import { createWooxyClient } from './clients/wooxy.js';
 import type { Config } from './config.js';
 import { routeTopics } from './delivery/destinations.js';
 import {
-	fenceOutbox,
 	fenceSend,
 	type Leadership,
 	type LeadershipOptions,
 	type LeadershipStatus,
+	notLeading,
 	startLeadership,
 } from './delivery/leadership.js';
-import { createSender, REST, type Send } from './delivery/senders.js';
+import { createSender, DefaultRestOptions, REST, type Send } from './delivery/senders.js';
 import { createWorker, type Worker, type WorkerOptions } from './delivery/worker.js';
 import { createDispatcher, type Dispatch } from './interactions/dispatch.js';
 import type { Gateway } from './interactions/gateway.js';
@@ -113,15 +113,16 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const send =
 		options.send ??
 		createSender({
-			...(config.discord.token && { rest: createDeliveryRest(config).setToken(config.discord.token) }),
+			...(config.discord.token && { rest: createDeliveryRest(config, lease).setToken(config.discord.token) }),
 			...(print && { print }),
 			timeoutMs: config.delivery.timeout,
 		});
-	// Fencing: every send and every outbox bookkeeping write checks the lease first, so a leader that lost
-	// it (a long pause, a partition) stops before another starts.
+	// Fencing: every send checks the lease first (and a channel post again as it goes on the wire), and
+	// every outbox bookkeeping write is conditional on it in the store, so a leader that lost it (a long
+	// pause, a partition) stops before another starts and cannot write over the next one's work.
 	const newWorker = () =>
 		createWorker({
-			outbox: lease ? fenceOutbox(lease, outbox) : outbox,
+			outbox: lease ? createOutbox(store, now, lease.commit) : outbox,
 			send: lease ? fenceSend(lease, send) : send,
 			route: routeTopics(config),
 			log: logger.child({ component: 'delivery' }),
@@ -314,12 +315,18 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 /**
  * Delivery's own REST client: no automatic retries (the outbox retries with backoff, same nonce), and a
  * rate-limit wait longer than RATE_LIMIT_MAX_WAIT is handed back to the outbox instead of blocking.
+ * The lease is checked once more as each request leaves, after REST's own queue and rate-limit waits: a
+ * leader paused in one of those sends nothing when it wakes without the lease.
  */
-function createDeliveryRest(config: Config): REST {
+function createDeliveryRest(config: Config, lease: Lease | undefined): REST {
 	return new REST({
 		api: config.discord.apiUrl,
 		retries: 0,
 		timeout: config.delivery.timeout,
 		rejectOnRateLimit: (info) => info.timeToReset > config.delivery.maxRateLimitWait,
+		makeRequest: (url, init) => {
+			if (lease && !lease.isHeld()) throw notLeading();
+			return DefaultRestOptions.makeRequest(url, init);
+		},
 	});
 }

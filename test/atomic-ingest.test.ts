@@ -101,6 +101,7 @@ async function failAccountWrites(kind: StoreKind, store: Store, url: string): Pr
 						const multi = client.multi();
 						return {
 							set: multi.set.bind(multi),
+							del: multi.del.bind(multi),
 							exec: async () => {
 								throw new Error('connection lost');
 							},

@@ -1010,10 +1010,12 @@ async function buildHarness(secret = SECRET) {
 	/** Every event written to the outbox, in order: a request's events are the ones added while it ran. */
 	const stored: Event[] = [];
 	const commit = store.commit;
-	store.commit = async (writes) => {
-		await commit(writes);
-		for (const write of writes)
-			if (write.collection === 'outbox') stored.push((write.value as OutboxEntry).event);
+	store.commit = async (changes, fence) => {
+		const applied = await commit(changes, fence);
+		for (const change of changes)
+			if (change.collection === 'outbox' && 'value' in change)
+				stored.push((change.value as OutboxEntry).event);
+		return applied;
 	};
 	return { app, store, worker, sent, stored, dispatched };
 }

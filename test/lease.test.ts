@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Destination } from '../src/delivery/destinations.js';
 import { DeliveryError } from '../src/delivery/errors.js';
-import { fenceOutbox, fenceSend } from '../src/delivery/leadership.js';
+import { fenceSend } from '../src/delivery/leadership.js';
 import type { Event } from '../src/events/event.js';
 import { type Lease, openLease } from '../src/state/lease.js';
-import { createOutbox, type OutboxEntry, outboxAddition } from '../src/state/outbox.js';
-import { openStore } from '../src/state/store.js';
+import { createOutbox, LeaseLostError, type OutboxEntry, outboxAddition } from '../src/state/outbox.js';
+import { openStore, type Store } from '../src/state/store.js';
 import { deferrer, privateStore, unavailable } from './stores.js';
 
 /**
@@ -20,17 +20,26 @@ const noWarn = (message: string) => assert.fail(`unexpected warning: ${message}`
 
 for (const kind of ['redis', 'postgres'] as const) {
 	describe(`delivery lease on ${kind}`, { skip: unavailable(kind) ?? false }, () => {
-		/** Two leases on one private store, as two instances see it. */
-		async function pair(t: Parameters<typeof deferrer>[0], ttlMs: number): Promise<[Lease, Lease]> {
+		/** Two leases on one private store, as two instances see it; `clock` is the first one's. */
+		async function handles(
+			t: Parameters<typeof deferrer>[0],
+			ttlMs: number,
+			clock?: () => number,
+		): Promise<[{ lease: Lease; store: Store }, { lease: Lease; store: Store }]> {
 			const defer = deferrer(t);
 			const { url, drop } = privateStore(kind);
 			defer(drop);
-			const open = async (instanceId: string) => {
+			const open = async (instanceId: string, options: { clock?: () => number } = {}) => {
 				const store = await openStore(url);
 				defer(() => store.close());
-				return openLease(store, url, { instanceId, ttlMs, warn: noWarn });
+				return { store, lease: await openLease(store, url, { instanceId, ttlMs, warn: noWarn, ...options }) };
 			};
-			return [await open('one'), await open('two')];
+			return [await open('one', clock ? { clock } : {}), await open('two')];
+		}
+
+		async function pair(t: Parameters<typeof deferrer>[0], ttlMs: number): Promise<[Lease, Lease]> {
+			const [one, two] = await handles(t, ttlMs);
+			return [one.lease, two.lease];
 		}
 
 		it('one holder at a time; renew and release touch only their own lease', async (t) => {
@@ -72,6 +81,42 @@ for (const kind of ['redis', 'postgres'] as const) {
 			assert.equal(await one.renew(), false, 'the old holder cannot renew it back');
 			assert.equal(await one.acquire(), false);
 			assert.equal(one.holder, 'two');
+		});
+
+		it('a holder paused past its lease writes nothing: the store checks the lease in the same step', async (t) => {
+			// The first instance's clock stops, as in a process stopped (SIGSTOP, a long GC) between its own
+			// check of the lease and its write: it still believes it leads when it wakes.
+			let stoppedAt: number | undefined;
+			const [one, two] = await handles(t, 1500, () => stoppedAt ?? performance.now());
+			const event = { id: 'e1' } as unknown as Event;
+			const { entry, write } = outboxAddition(event);
+			await one.store.commit([write]);
+			const outbox = createOutbox(one.store, Date.now, one.lease.commit);
+			assert.equal(await one.lease.acquire(), true);
+			await outbox.update({ ...entry, attempts: 1 });
+			await outbox.setBatch('channel:1', { nonce: 'n', ids: ['e1'] });
+			assert.equal(((await two.store.outbox.get('e1')) as OutboxEntry).attempts, 1, 'held: written');
+
+			stoppedAt = performance.now();
+			const deadline = Date.now() + 10_000;
+			while (!(await two.lease.acquire())) {
+				assert.ok(Date.now() < deadline, 'the expired lease was taken over');
+				await new Promise((resolve) => setTimeout(resolve, 20));
+			}
+			assert.equal(one.lease.isHeld(), true, 'stopped: it still believes it leads');
+			// The new leader delivers the alert and confirms it; it records a message of its own.
+			const next = createOutbox(two.store, Date.now, two.lease.commit);
+			await next.remove(['e1']);
+			await next.setBatch('channel:2', { nonce: 'm', ids: ['e2'] });
+
+			const lost = (error: unknown) => error instanceof LeaseLostError;
+			await assert.rejects(outbox.update({ ...entry, attempts: 2 }), lost);
+			await assert.rejects(outbox.setBatch('channel:2', { nonce: 'n', ids: ['e1'] }), lost);
+			await assert.rejects(outbox.clearBatch('channel:2'), lost);
+			await assert.rejects(outbox.fail(entry, 'channel:1', 0), lost);
+			assert.equal(await two.store.outbox.get('e1'), undefined, 'the delivered alert stays delivered');
+			assert.deepEqual(await next.getBatch('channel:2'), { nonce: 'm', ids: ['e2'] });
+			assert.deepEqual(await next.listFailed(), []);
 		});
 	});
 }
@@ -126,6 +171,7 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		remainingMs: () => (held.now ? 1000 : 0),
 		epoch: 1,
 		holder: 'x',
+		commit: async () => held.now,
 	});
 	const message = { content: 'x', embeds: [], nonce: 'n1' };
 	const destination = { kind: 'channel', key: 'channel:1', channelId: '1' } as unknown as Destination;
@@ -145,21 +191,21 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		assert.deepEqual(sent, ['n1'], 'the second send never reached Discord');
 	});
 
-	it('writes no retry state, batch or dead letter once the lease is gone; confirms a delivery', async (t) => {
+	it('an outbox whose commits the lease refuses: no retry state, batch or dead letter; confirms a delivery', async (t) => {
 		const defer = deferrer(t);
 		const store = await openStore('memory://');
 		defer(() => store.close());
-		const held = { now: false };
 		const outbox = createOutbox(store);
-		const fenced = fenceOutbox(lease(held), outbox);
+		const fenced = createOutbox(store, Date.now, async () => false);
 		const event = { id: 'e1' } as unknown as Event;
 		const { entry, write } = outboxAddition(event);
 		await store.commit([write]);
-		await assert.rejects(fenced.update({ ...entry, attempts: 3 }));
-		await assert.rejects(fenced.setBatch('channel:1', { nonce: 'n', ids: ['e1'] }));
+		const lost = (error: unknown) => error instanceof LeaseLostError;
+		await assert.rejects(fenced.update({ ...entry, attempts: 3 }), lost);
+		await assert.rejects(fenced.setBatch('channel:1', { nonce: 'n', ids: ['e1'] }), lost);
 		await outbox.setBatch('channel:2', { nonce: 'm', ids: ['e1'] });
-		await assert.rejects(fenced.clearBatch('channel:2'), 'the new leader may own that record now');
-		await assert.rejects(fenced.fail(entry, 'channel:1', 0));
+		await assert.rejects(fenced.clearBatch('channel:2'), lost, 'the new leader may own that record now');
+		await assert.rejects(fenced.fail(entry, 'channel:1', 0), lost);
 		assert.equal(((await store.outbox.get('e1')) as OutboxEntry).attempts, 0);
 		assert.equal(await outbox.getBatch('channel:1'), undefined);
 		assert.deepEqual(await outbox.getBatch('channel:2'), { nonce: 'm', ids: ['e1'] });

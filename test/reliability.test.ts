@@ -208,8 +208,9 @@ for (const kind of STORE_KINDS) {
 			const opened = await open(kind, t);
 			if (!opened) return;
 			const { store } = opened;
-			const expires = Date.now() + 5;
 			await store.seen.set('old', 'a', 5);
+			// Taken after the write: the stored expiry (stamped when the write began) is no later than this.
+			const expires = Date.now() + 5;
 			await store.seen.set('fresh', 'b', 60_000);
 			await until(() => Date.now() > expires, "the old fingerprint's 5 ms passed");
 			assert.equal(await pruneExpired(store.seen), 1);

@@ -1,6 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Lease } from '../state/lease.js';
-import type { Outbox } from '../state/outbox.js';
 import { DeliveryError } from './errors.js';
 import type { Send } from './senders.js';
 
@@ -175,8 +174,9 @@ async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined
 	}
 }
 
-/** Thrown in place of a send or a store write once this instance no longer holds the lease. */
-const notLeading = () => new DeliveryError('pause', 'this instance no longer holds the delivery lease');
+/** Thrown in place of a send once this instance no longer holds the lease. */
+export const notLeading = () =>
+	new DeliveryError('pause', 'this instance no longer holds the delivery lease');
 
 /**
  * Fencing: the send a worker gets checks the lease before every message, so a leader that lost its
@@ -186,26 +186,5 @@ export function fenceSend(lease: Lease, send: Send): Send {
 	return async (destination, message) => {
 		if (!lease.isHeld()) throw notLeading();
 		return send(destination, message);
-	};
-}
-
-/**
- * The outbox a leader's worker writes through: once the lease is gone it records no retry state,
- * batch or dead letter over what the new leader is doing. Confirming a delivery (`remove`) stays
- * allowed: the message is on Discord whoever leads now.
- */
-export function fenceOutbox(lease: Lease, outbox: Outbox): Outbox {
-	const fenced =
-		<A extends unknown[]>(write: (...args: A) => Promise<void>) =>
-		async (...args: A) => {
-			if (!lease.isHeld()) throw notLeading();
-			await write(...args);
-		};
-	return {
-		...outbox,
-		update: fenced(outbox.update),
-		setBatch: fenced(outbox.setBatch),
-		clearBatch: fenced(outbox.clearBatch),
-		fail: fenced(outbox.fail),
 	};
 }

@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
+import { DefaultRestOptions, DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
 import type { APIEmbed, APIMessage, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { Routes } from 'discord-api-types/v10';
 import { request } from 'undici';
@@ -154,4 +154,4 @@ async function executeWebhook(url: string, message: OutgoingMessage, timeoutMs: 
 	);
 }
 
-export { REST };
+export { DefaultRestOptions, REST };

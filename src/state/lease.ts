@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { type Store, splitPrefix } from './store.js';
+import type { Change } from './unit.js';
 
 /**
  * The delivery lease: which instance of several sharing one store delivers alerts and holds the Discord
@@ -34,6 +35,12 @@ export interface Lease {
 	readonly epoch: number | undefined;
 	/** Which instance holds the lease, as last seen (this one while held). */
 	readonly holder: string | undefined;
+	/**
+	 * Stores a unit of changes (Store.commit) only while this term holds the lease, checked by the store
+	 * in the same atomic step: a holder paused between its own check and the write cannot write over the
+	 * next holder's work. False, and nothing stored, once the lease is gone.
+	 */
+	commit(changes: Change[]): Promise<boolean>;
 }
 
 /** One store's primitives, each one atomic operation there. */
@@ -46,6 +53,8 @@ interface LeaseBackend {
 	drop(token: string): Promise<void>;
 	/** False for memory and SQLite: one process, the lease never runs out. */
 	readonly shared: boolean;
+	/** Where the lease lives, for a fenced commit (Fence.at): the Redis key or the PostgreSQL table. */
+	readonly at?: string;
 }
 
 export interface LeaseOptions {
@@ -53,6 +62,8 @@ export interface LeaseOptions {
 	ttlMs: number;
 	/** Called when another process is found using the same SQLite file. */
 	warn: (message: string) => void;
+	/** Monotonic milliseconds for the local deadline (tests stop it to play a paused process). */
+	clock?: () => number;
 }
 
 /** The lease for the store `STORE_URL` names (`store` opened from it). */
@@ -65,27 +76,31 @@ export async function openLease(store: Store, storeUrl: string, options: LeaseOp
 			: scheme === 'postgres' || scheme === 'postgresql'
 				? await postgresBackend(store, prefix)
 				: localBackend(store, scheme === 'sqlite', options);
-	return createLease(backend, options);
+	return createLease(store, backend, options);
 }
 
 /** A token names its instance, then a random part: two terms (or two processes) never share one. */
 const holderOf = (token: string | null | undefined) =>
 	token ? token.slice(0, Math.max(0, token.lastIndexOf('#'))) || token : undefined;
 
-function createLease(backend: LeaseBackend, { instanceId, ttlMs }: LeaseOptions): Lease {
+function createLease(
+	store: Store,
+	backend: LeaseBackend,
+	{ instanceId, ttlMs, clock = () => performance.now() }: LeaseOptions,
+): Lease {
 	// Believed for four fifths of what the store keeps: the rest covers the time between a check and the
 	// send it allows, and clocks that run at slightly different rates.
 	const believedMs = backend.shared ? ttlMs - ttlMs / 5 : Number.POSITIVE_INFINITY;
 	let term: { token: string; epoch: number; deadline: number } | undefined;
 	let holder: string | undefined;
-	const isHeld = () => term !== undefined && performance.now() < term.deadline;
+	const isHeld = () => term !== undefined && clock() < term.deadline;
 	return {
 		instanceId,
 		ttlMs,
 		async acquire() {
 			if (isHeld()) return true;
 			const token = `${instanceId}#${randomBytes(6).toString('hex')}`;
-			const sentAt = performance.now();
+			const sentAt = clock();
 			const taken = await backend.take(token, ttlMs);
 			if ('epoch' in taken) {
 				term = { token, epoch: taken.epoch, deadline: sentAt + believedMs };
@@ -98,7 +113,7 @@ function createLease(backend: LeaseBackend, { instanceId, ttlMs }: LeaseOptions)
 		async renew() {
 			const current = term;
 			if (!current || !isHeld()) return false;
-			const sentAt = performance.now();
+			const sentAt = clock();
 			const kept = await backend.extend(current.token, ttlMs);
 			// Released or lost while the renewal was on its way: that answer no longer counts.
 			if (term !== current) return false;
@@ -112,12 +127,20 @@ function createLease(backend: LeaseBackend, { instanceId, ttlMs }: LeaseOptions)
 			if (current) await backend.drop(current.token);
 		},
 		isHeld,
-		remainingMs: () => (term ? Math.max(0, term.deadline - performance.now()) : 0),
+		remainingMs: () => (term ? Math.max(0, term.deadline - clock()) : 0),
 		get epoch() {
 			return term?.epoch;
 		},
 		get holder() {
 			return isHeld() ? instanceId : holder;
+		},
+		async commit(changes) {
+			const current = term;
+			if (!current || !isHeld()) return false;
+			return store.commit(
+				changes,
+				backend.at === undefined ? undefined : { token: current.token, at: backend.at },
+			);
 		},
 	};
 }
@@ -152,6 +175,7 @@ function redisBackend(store: Store, prefix: string): LeaseBackend {
 		(await adapter.getClient()).eval(script, { keys, arguments: args });
 	return {
 		shared: true,
+		at: key,
 		async take(token, ttlMs) {
 			const answer = await run(REDIS_TAKE, [key, `${key}:epoch`], [token, String(Math.ceil(ttlMs))]);
 			return typeof answer === 'number' ? { epoch: answer } : { holder: holderOf(answer as string | null) };
@@ -186,6 +210,7 @@ async function postgresBackend(store: Store, prefix: string): Promise<LeaseBacke
 	}
 	return {
 		shared: true,
+		at: table,
 		async take(token, ttlMs) {
 			const [row] = await adapter.query(
 				`INSERT INTO ${table} AS lease (name, holder, epoch, expires_at) VALUES ('delivery', $1, 1, ${expiry})

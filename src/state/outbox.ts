@@ -1,7 +1,7 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
 import type { Store } from './store.js';
-import type { Write } from './unit.js';
+import type { Change, Write } from './unit.js';
 
 /** A pending delivery: the event plus the worker's bookkeeping. Keyed by event id in `outbox`. */
 export interface OutboxEntry {
@@ -39,11 +39,30 @@ export function outboxAddition(event: Event): { entry: OutboxEntry; write: Write
 	return { entry, write: { collection: 'outbox', key: event.id, value: entry } };
 }
 
+/** A fenced bookkeeping write was refused: this instance no longer holds the delivery lease. */
+export class LeaseLostError extends Error {
+	constructor() {
+		super('this instance no longer holds the delivery lease');
+	}
+}
+
 /**
- * The durable queue between the receiver and Discord. Everything here is one store write or read; the
+ * The durable queue between the receiver and Discord. Everything here is one atomic store step; the
  * worker keeps the in-memory view.
+ *
+ * `commit` is how the worker's bookkeeping (retry state, the message in flight, dead letters) is
+ * stored: a leader passes its lease's fenced commit (Lease.commit), so a leader that lost the lease
+ * writes nothing over the next one's work, and gets LeaseLostError. Confirming a delivery (`remove`) is
+ * never fenced: the message is on Discord whoever leads now.
  */
-export function createOutbox(store: Store, now: () => number = Date.now) {
+export function createOutbox(
+	store: Store,
+	now: () => number = Date.now,
+	commit: (changes: Change[]) => Promise<boolean> = (changes) => store.commit(changes),
+) {
+	async function bookkeep(changes: Change[]): Promise<void> {
+		if (!(await commit(changes))) throw new LeaseLostError();
+	}
 	async function* scan(): AsyncGenerator<OutboxEntry> {
 		if (!store.outbox.iterator) throw new Error('the store cannot list the outbox');
 		for await (const [, value] of store.outbox.iterator(undefined)) yield value as OutboxEntry;
@@ -51,7 +70,7 @@ export function createOutbox(store: Store, now: () => number = Date.now) {
 
 	return {
 		async update(entry: OutboxEntry): Promise<void> {
-			await store.outbox.set(entry.event.id, entry);
+			await bookkeep([{ collection: 'outbox', key: entry.event.id, value: entry }]);
 		},
 		async remove(ids: string[]): Promise<void> {
 			if (ids.length > 0) await store.outbox.delete(ids);
@@ -86,16 +105,19 @@ export function createOutbox(store: Store, now: () => number = Date.now) {
 			return (await store.batches.get(destination)) as BatchRecord | undefined;
 		},
 		async setBatch(destination: string, batch: BatchRecord): Promise<void> {
-			await store.batches.set(destination, batch);
+			await bookkeep([{ collection: 'batches', key: destination, value: batch }]);
 		},
 		async clearBatch(destination: string): Promise<void> {
-			await store.batches.delete(destination);
+			await bookkeep([{ collection: 'batches', key: destination, remove: true }]);
 		},
 		/** Dead letter: the retry budget is spent. Kept for `/alerts failed` and replay. */
 		async fail(entry: OutboxEntry, destination: string, failedAt: number): Promise<void> {
 			const failed: FailedEntry = { ...entry, failedAt, destination };
-			await store.failed.set(entry.event.id, failed);
-			await store.outbox.delete(entry.event.id);
+			const id = entry.event.id;
+			await bookkeep([
+				{ collection: 'failed', key: id, value: failed },
+				{ collection: 'outbox', key: id, remove: true },
+			]);
 		},
 		async listFailed(): Promise<FailedEntry[]> {
 			const entries: FailedEntry[] = [];
@@ -110,8 +132,10 @@ export function createOutbox(store: Store, now: () => number = Date.now) {
 				const failed = (await store.failed.get(id)) as FailedEntry | undefined;
 				if (!failed) continue;
 				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0, budgetFrom: now() };
-				await store.outbox.set(id, entry);
-				await store.failed.delete(id);
+				await store.commit([
+					{ collection: 'outbox', key: id, value: entry },
+					{ collection: 'failed', key: id, remove: true },
+				]);
 				replayed.push(entry);
 			}
 			return replayed;

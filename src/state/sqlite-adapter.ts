@@ -154,6 +154,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 		this.#upsert.run(key, value);
 	}
 
+	/** One delete, for use inside `transact` only. */
+	deleteNow(key: string): void {
+		this.#delete.run(key);
+	}
+
 	async setMany(entries: { key: string; value: string }[]): Promise<void> {
 		await this.#database.write(() => {
 			for (const { key, value } of entries) this.#upsert.run(key, value);

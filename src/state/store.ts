@@ -5,7 +5,7 @@ import { deserialize, serialize } from './serialize.js';
 import { SqliteDatabase } from './sqlite-adapter.js';
 import { protectSqliteFiles } from './sqlite-files.js';
 import { describeStoreUrl } from './store-url.js';
-import { committer, type Write } from './unit.js';
+import { type Change, committer, type Fence } from './unit.js';
 
 export type Store = Record<CollectionName, Keyv> & {
 	/** Where the store lives, with any password removed: safe to log. */
@@ -20,10 +20,12 @@ export type Store = Record<CollectionName, Keyv> & {
 	 */
 	claim(key: string, value: string, ttlMs: number): Promise<string | undefined>;
 	/**
-	 * Stores every write or none: one SQLite transaction, one PostgreSQL statement, one Redis MULTI/EXEC.
-	 * This is how a callback's fingerprint, outbox entry and state change land together.
+	 * Stores every change or none: one SQLite transaction, one PostgreSQL statement, one Redis MULTI/EXEC.
+	 * This is how a callback's fingerprint, outbox entry and state change land together. With a fence
+	 * (the delivery lease's, see Lease.commit) nothing is stored, and false returned, once the lease has
+	 * passed to another holder.
 	 */
-	commit(writes: Write[]): Promise<void>;
+	commit(changes: Change[], fence?: Fence): Promise<boolean>;
 	/** A collection's keys (unprefixed), without reading their values: in key order except on Redis. */
 	listKeys(name: CollectionName): AsyncIterable<string>;
 	close(): Promise<void>;

@@ -1,9 +1,6 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { createCommands } from '../commands/index.js';
 import { buildApp } from './app.js';
-import { createMofhClient } from './clients/mofh.js';
-import { createWooxyClient } from './clients/wooxy.js';
 import type { Config } from './config.js';
 import { routeTopics } from './delivery/destinations.js';
 import {
@@ -11,14 +8,12 @@ import {
 	type Leadership,
 	type LeadershipOptions,
 	type LeadershipStatus,
-	notLeading,
 	startLeadership,
 } from './delivery/leadership.js';
-import { createSender, DefaultRestOptions, REST, type Send } from './delivery/senders.js';
+import { createSender, type Send } from './delivery/senders.js';
 import { createWorker, type Worker, type WorkerOptions } from './delivery/worker.js';
-import { createDispatcher, type Dispatch } from './interactions/dispatch.js';
+import type { Dispatch } from './interactions/dispatch.js';
 import type { Gateway } from './interactions/gateway.js';
-import { staffPolicy } from './interactions/staff.js';
 import { AccountIndex } from './state/account-index.js';
 import { resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
@@ -110,10 +105,21 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 					warn: (message) => logger.warn(message),
 				})
 			: undefined;
+	// discord.js REST loads only with a bot token: a dry run or a receiver never needs it.
+	const channel =
+		config.discord.token && !options.send
+			? (await import('./delivery/channel.js')).createChannelPoster({
+					apiUrl: config.discord.apiUrl,
+					token: config.discord.token,
+					timeoutMs: config.delivery.timeout,
+					maxRateLimitWaitMs: config.delivery.maxRateLimitWait,
+					...(lease && { lease }),
+				})
+			: undefined;
 	const send =
 		options.send ??
 		createSender({
-			...(config.discord.token && { rest: createDeliveryRest(config, lease).setToken(config.discord.token) }),
+			...(channel && { channel }),
 			...(print && { print }),
 			timeoutMs: config.delivery.timeout,
 		});
@@ -158,37 +164,16 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	});
 
 	const callbackUrls = urlsFor(config.publicUrl, hookSecret);
-	const wooxy = createWooxyClient({
-		apiUrl: config.wooxy.apiUrl,
-		secrets: [hookSecret],
-		...(config.wooxy.apiToken && { token: config.wooxy.apiToken }),
-	});
-	const mofh = createMofhClient({
-		apiUrl: config.mofh.apiUrl,
-		...(config.mofh.username && { username: config.mofh.username }),
-		...(config.mofh.password && { password: config.mofh.password }),
-	});
-	// Interaction answers use the interaction token, not the bot token: this REST works in both modes.
-	const interactionRest = new REST({ api: config.discord.apiUrl });
-	if (config.discord.token) interactionRest.setToken(config.discord.token);
-	const dispatch =
-		options.dispatch ??
-		createDispatcher(
-			createCommands({
-				store,
-				accounts,
-				wooxy,
-				mofh,
-				ingest,
-				lock,
-				outbox,
-				worker,
-				callbackUrl: callbackUrls.wooxy,
-				hookSecret,
-			}),
-			{ staff: staffPolicy(config), log: logger.child({ component: 'commands' }) },
-			interactionRest,
-		);
+	// The commands load only where Discord can send interactions (see staff-commands.ts).
+	const commands = options.dispatch
+		? { dispatch: options.dispatch, close: async () => {} }
+		: config.discord.publicKey || config.discord.token
+			? (await import('./staff-commands.js')).createStaffCommands(
+					config,
+					{ store, accounts, ingest, lock, outbox, worker, callbackUrl: callbackUrls.wooxy, hookSecret },
+					logger,
+				)
+			: undefined;
 	const inFlight = new Set<Promise<unknown>>();
 	const track = (work: Promise<unknown>) => {
 		const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
@@ -204,13 +189,13 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		log: logger.child({ component: 'leadership' }),
 		// The gateway session lives as long as the term: one session across all instances.
 		async onElected() {
-			if (token) {
+			if (token && commands) {
 				// discord.js (tens of MiB resident) loads only in a process that holds the gateway session.
 				const { startGateway } = await import('./interactions/gateway.js');
 				gateway = startGateway({
 					token,
 					apiUrl: config.discord.apiUrl,
-					dispatch,
+					dispatch: commands.dispatch,
 					track,
 					log: logger.child({ component: 'gateway' }),
 				});
@@ -238,15 +223,16 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		now,
 		// Only the leader holds a gateway session; a follower is ready without one.
 		...(token && { discordReady: () => !leadership?.isLeader() || gateway?.isReady() === true }),
-		...(config.discord.publicKey && {
-			interactions: {
-				publicKey: config.discord.publicKey,
-				dispatch,
-				track,
-				once: createOnce(store, lock),
-				now,
-			},
-		}),
+		...(config.discord.publicKey &&
+			commands && {
+				interactions: {
+					publicKey: config.discord.publicKey,
+					dispatch: commands.dispatch,
+					track,
+					once: createOnce(store, lock),
+					now,
+				},
+			}),
 	});
 	return {
 		app,
@@ -277,8 +263,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 			// Stops delivery and the gateway, then releases the lease: a follower takes over at its next try.
 			await leadership?.stop();
 			await worker.stop();
-			await wooxy.close();
-			await mofh.close();
+			await commands?.close();
 			if (!options.store) await store.close();
 		},
 	};
@@ -308,25 +293,6 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 		async close() {
 			clearInterval(pruning);
 			await close();
-		},
-	});
-}
-
-/**
- * Delivery's own REST client: no automatic retries (the outbox retries with backoff, same nonce), and a
- * rate-limit wait longer than RATE_LIMIT_MAX_WAIT is handed back to the outbox instead of blocking.
- * The lease is checked once more as each request leaves, after REST's own queue and rate-limit waits: a
- * leader paused in one of those sends nothing when it wakes without the lease.
- */
-function createDeliveryRest(config: Config, lease: Lease | undefined): REST {
-	return new REST({
-		api: config.discord.apiUrl,
-		retries: 0,
-		timeout: config.delivery.timeout,
-		rejectOnRateLimit: (info) => info.timeToReset > config.delivery.maxRateLimitWait,
-		makeRequest: (url, init) => {
-			if (lease && !lease.isHeld()) throw notLeading();
-			return DefaultRestOptions.makeRequest(url, init);
 		},
 	});
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createSender, REST } from '../src/delivery/senders.js';
+import { createChannelPoster } from '../src/delivery/channel.js';
+import { createSender } from '../src/delivery/senders.js';
 import type { Event, ParsedEvent } from '../src/events/event.js';
 import { renderEvent, renderHeadlines } from '../src/render/alert.js';
 import {
@@ -105,7 +106,14 @@ describe('senders: buttons only on bot messages', () => {
 			nonce: events[0]?.id as string,
 			events,
 		};
-		const send = createSender({ rest: new REST({ api: discord.apiUrl }).setToken(discord.token) });
+		const send = createSender({
+			channel: createChannelPoster({
+				apiUrl: discord.apiUrl,
+				token: discord.token,
+				timeoutMs: 15_000,
+				maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
+			}),
+		});
 		const channelId = discord.channelIds[0] as string;
 		await send({ kind: 'channel', key: `channel:${channelId}`, channelId }, message);
 		await send(

@@ -164,6 +164,7 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 	const lease = (held: { now: boolean }): Lease => ({
 		instanceId: 'x',
 		ttlMs: 1000,
+		shared: true,
 		acquire: async () => held.now,
 		renew: async () => held.now,
 		release: async () => {},

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { REST } from '@discordjs/rest';
+import { createChannelPoster } from '../src/delivery/channel.js';
 import { createSender } from '../src/delivery/senders.js';
 import { openStore } from '../src/state/store.js';
 import { ManualClock } from './clock.js';
@@ -17,8 +17,14 @@ const CHANNEL = '100000000000000001';
 async function setup(t: TestContext, nonceWindowMs?: number, retryMs = 130_000) {
 	const discord = await new DiscordDouble(nonceWindowMs === undefined ? {} : { nonceWindowMs }).listen();
 	t.after(() => discord.close());
-	const rest = new REST({ api: discord.apiUrl, retries: 0 }).setToken(discord.token);
-	const sender = createSender({ rest });
+	const sender = createSender({
+		channel: createChannelPoster({
+			apiUrl: discord.apiUrl,
+			token: discord.token,
+			timeoutMs: 15_000,
+			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
+		}),
+	});
 	const store = await openStore('memory://');
 	const clock = new ManualClock();
 	const harness = await deliveryHarness(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { REST } from '@discordjs/rest';
+import { createChannelPoster } from '../src/delivery/channel.js';
 import { createSender } from '../src/delivery/senders.js';
 import { openStore } from '../src/state/store.js';
 import { DiscordDouble } from './doubles/discord.js';
@@ -16,7 +16,12 @@ it('a flood into one channel: no 429, every username once, a handful of messages
 	const discord = await new DiscordDouble({ channelRate: rate }).listen();
 	t.after(() => discord.close());
 	const sender = createSender({
-		rest: new REST({ api: discord.apiUrl, retries: 0 }).setToken(discord.token),
+		channel: createChannelPoster({
+			apiUrl: discord.apiUrl,
+			token: discord.token,
+			timeoutMs: 15_000,
+			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
+		}),
 	});
 	const channel = '100000000000000001';
 	const store = await openStore('memory://');

@@ -87,12 +87,12 @@ export function startLeadership(options: LeadershipOptions): Leadership {
 		}
 	}
 
-	async function depose(reason: string): Promise<void> {
+	async function depose(reason: string, level: 'info' | 'warn' = 'warn'): Promise<void> {
 		if (!leading) return;
 		leading = false;
 		lastSeen = undefined; // the next try names the new leader
 		if (expiryTimer) clearTimeout(expiryTimer);
-		log.warn(
+		log[level](
 			{ instance: self },
 			`this instance (${self}) no longer leads (${reason}): delivery and the gateway stop`,
 		);
@@ -156,7 +156,11 @@ export function startLeadership(options: LeadershipOptions): Leadership {
 			if (tickTimer) clearTimeout(tickTimer);
 			// A try in flight may still take the lease: let it land (elect() releases it when closed).
 			await within(ticking, renewMs);
-			await serial(() => depose('this instance is stopping; another takes over'));
+			// A planned stop is not a warning; on a shared store the next instance takes over at once.
+			const reason = lease.shared
+				? 'this instance is stopping; another takes over'
+				: 'this instance is stopping';
+			await serial(() => depose(reason, 'info'));
 		},
 	};
 }

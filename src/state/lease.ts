@@ -21,6 +21,8 @@ export interface Lease {
 	/** This instance's name in logs and `/readyz`. */
 	readonly instanceId: string;
 	readonly ttlMs: number;
+	/** Shared between instances (Redis, PostgreSQL); false for a single-process store. */
+	readonly shared: boolean;
 	/** Takes the lease if it is free or expired; true when this instance holds it. */
 	acquire(): Promise<boolean>;
 	/** Extends the lease this instance holds; false when it is no longer ours. */
@@ -97,6 +99,7 @@ function createLease(
 	return {
 		instanceId,
 		ttlMs,
+		shared: backend.shared,
 		async acquire() {
 			if (isHeld()) return true;
 			const token = `${instanceId}#${randomBytes(6).toString('hex')}`;

@@ -32,6 +32,9 @@ export class SqliteDatabase {
 		// WAL: readers never block the writer, and a commit is an append (sqlite.org/wal.html).
 		if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
 		this.db.pragma(`synchronous = ${synchronous}`);
+		// 4 MiB of page cache instead of the driver's 16: the process stays small on a small VPS, and reads
+		// past it come from the operating system's file cache at no measurable cost (README, Benchmarks).
+		this.db.pragma('cache_size = -4096');
 	}
 
 	/** A Keyv adapter over one table (created if missing; same schema as @keyv/sqlite, so old files open). */

@@ -1,0 +1,105 @@
+import { DefaultRestOptions, DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
+import type { APIEmbed, APIMessage, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { Routes } from 'discord-api-types/v10';
+import { alertComponents } from '../render/components.js';
+import type { Lease } from '../state/lease.js';
+import { classifyStatus, DeliveryError } from './errors.js';
+import { notLeading } from './leadership.js';
+import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './senders.js';
+
+export interface ChannelOptions {
+	apiUrl: string;
+	token: string;
+	/** Per-request timeout. */
+	timeoutMs: number;
+	/** A rate-limit wait longer than this is handed back to the outbox instead of blocking. */
+	maxRateLimitWaitMs: number;
+	/** The delivery lease, when instances share a store: checked again as each request leaves. */
+	lease?: Lease;
+}
+
+/**
+ * Channel posts as the bot, through discord.js REST: its bucket handling, our nonce. Its own REST client:
+ * no automatic retries (the outbox retries with backoff, same nonce), and a long rate-limit wait goes
+ * back to the outbox. The lease is checked once more as each request leaves, after REST's own queue and
+ * rate-limit waits: a leader paused in one of those sends nothing when it wakes without the lease.
+ * This module (and discord.js REST with it) loads only in a process with DISCORD_TOKEN.
+ */
+export function createChannelPoster(options: ChannelOptions): PostToChannel {
+	const { lease } = options;
+	const rest = new REST({
+		api: options.apiUrl,
+		retries: 0,
+		timeout: options.timeoutMs,
+		rejectOnRateLimit: (info) => info.timeToReset > options.maxRateLimitWaitMs,
+		makeRequest: (url, init) => {
+			if (lease && !lease.isHeld()) throw notLeading();
+			return DefaultRestOptions.makeRequest(url, init);
+		},
+	}).setToken(options.token);
+	return (channelId, message) => postToChannel(rest, channelId, message);
+}
+
+async function postToChannel(rest: REST, channelId: string, message: OutgoingMessage): Promise<void> {
+	if (message.lookBack && (await alreadyPosted(rest, channelId, message))) return;
+	const components = alertComponents(message.events ?? []);
+	const body: RESTPostAPIChannelMessageJSONBody = {
+		content: message.content,
+		embeds: message.embeds,
+		...(components.length > 0 && { components }),
+		nonce: message.nonce,
+		enforce_nonce: true,
+		allowed_mentions: NO_MENTIONS,
+	};
+	try {
+		await rest.post(Routes.channelMessages(channelId), { body });
+	} catch (error) {
+		throw toDeliveryError(error);
+	}
+}
+
+/** How many of a channel's latest messages are searched for one posted outside the nonce window. */
+const LOOK_BACK = 100;
+
+/**
+ * Whether the channel's latest messages hold this one: the same text and the same embed footers, which
+ * carry the event ids. A channel the bot cannot read (403) cannot tell: the message is posted.
+ */
+async function alreadyPosted(rest: REST, channelId: string, message: OutgoingMessage): Promise<boolean> {
+	let recent: APIMessage[];
+	try {
+		recent = (await rest.get(Routes.channelMessages(channelId), {
+			query: new URLSearchParams({ limit: String(LOOK_BACK) }),
+		})) as APIMessage[];
+	} catch (error) {
+		if (error instanceof DiscordAPIError && error.status === 403) return false;
+		throw toDeliveryError(error);
+	}
+	const footers = (embeds: APIEmbed[]) => embeds.map((embed) => embed.footer?.text ?? '').join('\n');
+	const mine = footers(message.embeds);
+	return recent.some((posted) => posted.content === message.content && footers(posted.embeds ?? []) === mine);
+}
+
+function toDeliveryError(error: unknown): DeliveryError {
+	if (error instanceof DeliveryError) return error;
+	if (error instanceof RateLimitError) {
+		return new DeliveryError(
+			'retry',
+			`rate limited for ${error.timeToReset} ms (${error.scope})`,
+			error.timeToReset,
+		);
+	}
+	if (error instanceof DiscordAPIError) {
+		return new DeliveryError(
+			classifyStatus(error.status, true),
+			`Discord ${error.status} (code ${error.code}): ${error.message}`,
+		);
+	}
+	if (error instanceof HTTPError)
+		return new DeliveryError(classifyStatus(error.status, true), `Discord ${error.status}`);
+	if (error instanceof Error && error.message.includes('Expected token')) {
+		return new DeliveryError('halt', 'the bot token was refused earlier');
+	}
+	const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+	return new DeliveryError('retry', `network: ${reason}`);
+}

@@ -273,14 +273,14 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
 	const services = await composeServices(config, options);
 	const { app, store } = services;
-	// Fingerprints of past callbacks expire after the providers' retry windows; SQL stores need a sweep.
-	const pruning = setInterval(
-		() =>
-			void pruneExpired(store.seen).catch((error) =>
-				options.logger.warn({ err: error }, 'could not prune expired fingerprints'),
-			),
-		3_600_000,
-	);
+	// What expires (fingerprints of past callbacks after the providers' retry windows, confirmations staff
+	// never pressed) stays in SQL tables until read: an hourly sweep removes it.
+	const pruning = setInterval(() => {
+		for (const collection of [store.seen, store.actions])
+			void pruneExpired(collection).catch((error) =>
+				options.logger.warn({ err: error }, 'could not prune expired entries'),
+			);
+	}, 3_600_000);
 	pruning.unref();
 	await services.lead();
 	await app.listen({ host: config.host, port: config.port });

@@ -90,22 +90,15 @@ async function failAccountWrites(kind: StoreKind, store: Store, url: string): Pr
 			};
 		}
 		case 'redis': {
-			// The connection drops before EXEC: Redis has applied none of the queued SETs.
+			// The connection drops before the unit's script reaches Redis: none of its writes is applied.
 			const adapter = store.meta.store as RedisAdapter;
 			const getClient = adapter.getClient;
 			adapter.getClient = async () => {
 				const client = await getClient.call(adapter);
 				return {
 					...client,
-					multi: () => {
-						const multi = client.multi();
-						return {
-							set: multi.set.bind(multi),
-							del: multi.del.bind(multi),
-							exec: async () => {
-								throw new Error('connection lost');
-							},
-						};
+					eval: async () => {
+						throw new Error('connection lost');
 					},
 				} as Awaited<ReturnType<RedisAdapter['getClient']>>;
 			};
@@ -154,12 +147,13 @@ for (const kind of STORE_KINDS) {
 			const { store, url } = open;
 			const parsed = activated('host_projfail');
 			const { ingest } = await deliveryHarness(store);
-			const get = store.accounts.get;
+			// The projector reads the account through `store.read`: its first read fails.
+			const read = store.read;
 			let failures = 0;
-			store.accounts.get = (async (...args: Parameters<typeof get>) => {
+			store.read = async (...args) => {
 				if (failures++ === 0) throw new Error('projector failed');
-				return get.apply(store.accounts, args);
-			}) as typeof get;
+				return read(...args);
+			};
 
 			await assert.rejects(ingest(parsed), StoreUnavailableError, 'answered 503: the provider retries');
 			assertAllOrNothing(await holding(store, parsed), 'nothing');

@@ -43,24 +43,34 @@ function targetsOf(event: Event): Target[] {
 	return targets;
 }
 
+/** How often a unit is retried when another process changed one of its records in between. */
+const MAX_ATTEMPTS = 20;
+
 /**
  * Applies an event to the account, certificate or ticket it concerns, and commits the new state in one
  * unit with `alongside` (the ingest's outbox entry and fingerprint): all of it is stored, or none. Each
  * record's read-modify-write holds that record's lock until the commit, always taken in the same order
- * (accounts, keys, certs, tickets), so two events for one account never lose each other's change. Safe to run
- * twice for one event (the projections are idempotent).
+ * (accounts, keys, certs, tickets), so two events for one account never lose each other's change. The
+ * lock is per process: on a store shared by several instances each changed record is written only if it
+ * is still as read (Write.expect), and the unit is read and applied again when another instance got
+ * there first. Safe to run twice for one event (the projections are idempotent).
  */
 export function createProjector(store: Store, lock: KeyedLock, accounts?: AccountIndex) {
 	return async function project(event: Event, alongside: Write[] = []): Promise<void> {
 		const targets = targetsOf(event);
 		const commit = async () => {
-			const writes = [...alongside];
-			for (const { collection, key, apply } of targets) {
-				const previous = await store[collection].get(key);
-				const next = apply(previous as never);
-				if (next !== previous) writes.push({ collection, key, value: next });
+			for (let attempt = 1; ; attempt++) {
+				const writes = [...alongside];
+				for (const { collection, key, apply } of targets) {
+					const { value: previous, stored } = await store.read(collection, key);
+					const next = apply(previous as never);
+					if (next !== previous)
+						writes.push({ collection, key, value: next, ...(stored !== undefined && { expect: stored }) });
+				}
+				if (await store.commit(writes)) return;
+				if (attempt === MAX_ATTEMPTS)
+					throw new Error(`${event.id}: its records kept changing under it (${attempt} attempts)`);
 			}
-			await store.commit(writes);
 		};
 		const locked = targets.reduceRight<() => Promise<void>>(
 			(inner, { collection, key }) =>

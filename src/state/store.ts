@@ -5,7 +5,7 @@ import { deserialize, serialize } from './serialize.js';
 import { SqliteDatabase } from './sqlite-adapter.js';
 import { protectSqliteFiles } from './sqlite-files.js';
 import { describeStoreUrl } from './store-url.js';
-import { type Change, committer, type Fence } from './unit.js';
+import { type Change, committer, type Fence, type Read, reader } from './unit.js';
 
 export type Store = Record<CollectionName, Keyv> & {
 	/** Where the store lives, with any password removed: safe to log. */
@@ -26,6 +26,8 @@ export type Store = Record<CollectionName, Keyv> & {
 	 * passed to another holder.
 	 */
 	commit(changes: Change[], fence?: Fence): Promise<boolean>;
+	/** Reads a record to change it: a write of it with `expect: stored` is stored only if it is unchanged. */
+	read(collection: CollectionName, key: string): Promise<Read>;
 	/** A collection's keys (unprefixed), without reading their values: in key order except on Redis. */
 	listKeys(name: CollectionName): AsyncIterable<string>;
 	close(): Promise<void>;
@@ -62,6 +64,7 @@ export async function openStore(storeUrl: string): Promise<Store> {
 		},
 		claim: claimer(scheme, collections.seen),
 		commit: committer(scheme, collections),
+		read: reader(scheme, collections),
 		listKeys: keyLister(scheme, collections),
 		async close() {
 			await Promise.allSettled(COLLECTIONS.map((name) => collections[name].disconnect()));

@@ -1,5 +1,6 @@
 import type Keyv from 'keyv';
 import type { CollectionName } from './collections.js';
+import { deserialize } from './serialize.js';
 import type { SqliteAdapter } from './sqlite-adapter.js';
 
 /** One value to store as part of a unit; read back with `store[collection].get(key)` like any other. */
@@ -8,6 +9,13 @@ export interface Write {
 	key: string;
 	value: unknown;
 	ttlMs?: number;
+	/**
+	 * Optimistic concurrency for a record several processes may change: the unit is stored only if the
+	 * key still holds this stored form (`null`: still absent), as `Store.read` returned it. Checked by
+	 * Redis and PostgreSQL in the unit's atomic step; memory and SQLite serve one process, whose per-key
+	 * lock already orders the changes.
+	 */
+	expect?: string | null;
 }
 
 /** One key to delete as part of a unit. */
@@ -41,14 +49,17 @@ async function stored(collection: Keyv, write: Write) {
 /**
  * Stores a unit of changes atomically on each backend. Keyv has no transactions, so each backend gets
  * the primitive it has: SQLite a transaction (group-committed with its neighbours), PostgreSQL one
- * statement whose data-modifying CTEs commit together, Redis MULTI/EXEC of plain SETs and DELs (queued
- * client-side and sent with EXEC, so a connection lost before it applies nothing; neither can fail once
- * queued), or one script when fenced.
+ * statement whose data-modifying CTEs commit together, Redis one script (scripts run whole, without
+ * interleaving; a connection lost before it is sent applies nothing, and once it checks its conditions,
+ * plain SETs and DELs of string keys cannot fail).
  *
- * With a fence, the unit is stored only if the lease is still held by the fence's token, checked in the
- * same step: a leader paused between its own check and the write (a long GC, SIGSTOP, a partition) cannot
- * write over what the next leader did, e.g. bring back an outbox entry the next leader has delivered.
- * Resolves false when the fence no longer holds (nothing stored), true otherwise.
+ * Conditions, checked by the store in the same atomic step; resolves false, with nothing stored, when one
+ * does not hold:
+ * - a fence: the delivery lease is still held by the fence's token. A leader paused between its own
+ *   check and the write (a long GC, SIGSTOP, a partition) cannot write over what the next leader did,
+ *   e.g. bring back an outbox entry the next leader has delivered;
+ * - a write's `expect`: the record is still as it was read. Two instances projecting events for one
+ *   account at once cannot lose each other's change: the second is told, reads again and retries.
  */
 export function committer(
 	scheme: string,
@@ -93,32 +104,52 @@ export function committer(
 					params.push(value);
 					return `$${params.length}`;
 				};
-				// FOR SHARE: a new leader's take of the lease row waits until this statement has committed.
-				const held = fence
-					? `SELECT 1 FROM ${fence.at} WHERE name = 'delivery' AND holder = ${param(fence.token)}
-						AND expires_at > clock_timestamp() FOR SHARE`
-					: 'SELECT 1';
+				// Every write selects FROM held: nothing is written unless the conditions hold. FOR SHARE: a new
+				// leader's take of the lease row waits until this statement has committed. FOR UPDATE: a concurrent
+				// unit changing the same record waits for this one, then sees the new value and writes nothing.
+				const conditions: string[] = [];
+				if (fence)
+					conditions.push(`EXISTS (SELECT 1 FROM ${fence.at} WHERE name = 'delivery'
+						AND holder = ${param(fence.token)} AND expires_at > clock_timestamp() FOR SHARE)`);
+				const table = (change: Change) => {
+					const { schema, table } = (collections[change.collection].store as PostgresTable).opts;
+					return `${schema}.${table}`;
+				};
+				const storedKey = (change: Change) => `${collections[change.collection].namespace}:${change.key}`;
+				for (const change of changes) {
+					if (removes(change) || change.expect === undefined) continue;
+					conditions.push(
+						change.expect === null
+							? `NOT EXISTS (SELECT 1 FROM ${table(change)} WHERE key = ${param(storedKey(change))})`
+							: `(SELECT value FROM ${table(change)} WHERE key = ${param(storedKey(change))} FOR UPDATE) = ${param(change.expect)}`,
+					);
+				}
+				const held = `SELECT 1 WHERE ${conditions.length > 0 ? conditions.join(' AND ') : 'true'}`;
 				const ctes = await Promise.all(
 					changes.map(async (change, i) => {
-						const collection = collections[change.collection];
-						const { schema, table } = (collection.store as { opts: { schema: string; table: string } }).opts;
 						if (removes(change))
-							return `c${i} AS (DELETE FROM ${schema}.${table}
-								WHERE key = ${param(`${collection.namespace}:${change.key}`)} AND EXISTS (SELECT 1 FROM held))`;
-						const { key, value } = await stored(collection, change);
-						return `c${i} AS (INSERT INTO ${schema}.${table} (key, value)
+							return `c${i} AS (DELETE FROM ${table(change)}
+								WHERE key = ${param(storedKey(change))} AND EXISTS (SELECT 1 FROM held))`;
+						const { key, value } = await stored(collections[change.collection], change);
+						// Expected absent: a plain insert, so one racing in first makes this one fail (unique key).
+						return `c${i} AS (INSERT INTO ${table(change)} (key, value)
 							SELECT ${param(key)}::text, ${param(value)}::text FROM held
-							ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value)`;
+							${change.expect === null ? '' : 'ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value'})`;
 					}),
 				);
 				const adapter = collections.meta.store as {
 					query(sql: string, params: unknown[]): Promise<{ held: number }[]>;
 				};
-				const [row] = await adapter.query(
-					`WITH held AS (${held}), ${ctes.join(', ')} SELECT count(*)::int AS held FROM held`,
-					params,
-				);
-				return (row?.held ?? 0) > 0;
+				try {
+					const [row] = await adapter.query(
+						`WITH held AS (${held}), ${ctes.join(', ')} SELECT count(*)::int AS held FROM held`,
+						params,
+					);
+					return (row?.held ?? 0) > 0;
+				} catch (error) {
+					if ((error as { code?: string }).code === UNIQUE_VIOLATION) return false;
+					throw error;
+				}
 			};
 		}
 		case 'redis':
@@ -127,37 +158,26 @@ export function committer(
 				if (changes.length === 0) return true;
 				const adapter = collections.meta.store as RedisAdapter;
 				const client = await adapter.getClient();
-				const commands = await Promise.all(
+				const argv = await Promise.all(
 					changes.map(async (change) => {
 						const collection = collections[change.collection];
 						const store = collection.store as RedisAdapter;
 						const key = store.createKeyPrefix(change.key, store.namespace);
-						if (removes(change)) return { key, op: 'del' as const, value: '', ttl: '' };
+						if (removes(change)) return { key, args: ['del', '', '', ''] };
 						const expires = change.ttlMs === undefined ? undefined : Date.now() + change.ttlMs;
 						const value = (await collection.serializeData({ value: change.value, expires })) as string;
-						return {
-							key,
-							op: 'set' as const,
-							value,
-							ttl: change.ttlMs === undefined ? '' : String(change.ttlMs),
-						};
+						const ttl = change.ttlMs === undefined ? '' : String(change.ttlMs);
+						const expect =
+							change.expect === undefined ? '' : change.expect === null ? '!' : `=${change.expect}`;
+						return { key, args: ['set', value, ttl, expect] };
 					}),
 				);
-				if (fence) {
-					const applied = await client.eval(REDIS_FENCED, {
-						keys: [fence.at, ...commands.map((command) => command.key)],
-						arguments: [fence.token, ...commands.flatMap(({ op, value, ttl }) => [op, value, ttl])],
-					});
-					return applied === 1;
-				}
-				const multi = client.multi();
-				for (const { key, op, value, ttl } of commands) {
-					if (op === 'del') multi.del(key);
-					else if (ttl === '') multi.set(key, value);
-					else multi.set(key, value, { PX: Number(ttl) });
-				}
-				await multi.exec();
-				return true;
+				const applied = await client.eval(REDIS_UNIT, {
+					// Without a fence, KEYS[1] is only a placeholder (the first key of the unit).
+					keys: [fence?.at ?? (argv[0] as { key: string }).key, ...argv.map(({ key }) => key)],
+					arguments: [fence?.token ?? '', ...argv.flatMap(({ args }) => args)],
+				});
+				return applied === 1;
 			};
 		default:
 			// Memory: a failed write undoes the ones before it (nothing outlives the process anyway).
@@ -182,26 +202,87 @@ export function committer(
 	}
 }
 
-/** The changes of a fenced unit, applied only while KEYS[1] holds the token ARGV[1]; triples (op, value, ttl). */
-const REDIS_FENCED = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+/** A record as read for a change: its value, and on shared stores its stored form for `Write.expect`. */
+export interface Read {
+	value: unknown;
+	/** The stored form (`null`: absent) on Redis and PostgreSQL; undefined on single-process stores. */
+	stored?: string | null;
+}
+
+/** Reads a record with what a later unit needs to write it only if unchanged (see Write.expect). */
+export function reader(
+	scheme: string,
+	collections: Record<CollectionName, Keyv>,
+): (collection: CollectionName, key: string) => Promise<Read> {
+	const parse = (stored: string | null | undefined): Read => {
+		if (stored === null || stored === undefined) return { value: undefined, stored: null };
+		const data = deserialize<{ value?: unknown; expires?: number }>(stored);
+		const live = typeof data?.expires !== 'number' || data.expires > Date.now();
+		return { value: live ? data?.value : undefined, stored };
+	};
+	switch (scheme) {
+		case 'postgres':
+		case 'postgresql':
+			return async (name, key) => {
+				const collection = collections[name];
+				const { schema, table } = (collection.store as PostgresTable).opts;
+				const adapter = collection.store as {
+					query(sql: string, params: unknown[]): Promise<{ value: string }[]>;
+				};
+				const [row] = await adapter.query(`SELECT value FROM ${schema}.${table} WHERE key = $1`, [
+					`${collection.namespace}:${key}`,
+				]);
+				return parse(row?.value);
+			};
+		case 'redis':
+		case 'rediss':
+			return async (name, key) => {
+				const store = collections[name].store as RedisAdapter;
+				const client = await store.getClient();
+				return parse(await client.get(store.createKeyPrefix(key, store.namespace)));
+			};
+		default:
+			return async (name, key) => ({ value: await collections[name].get(key) });
+	}
+}
+
+/** PostgreSQL's unique_violation: a record expected absent was inserted by another process first. */
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * A unit on Redis, applied only if its conditions hold. ARGV[1] is the fence token ('' for none) and
+ * KEYS[1] the lease key; each change is a key KEYS[i] (i >= 2) with four arguments: op ('set' or 'del'),
+ * value, ttl in ms ('' for none) and the expected stored form ('' for none, '!' for absent, '=' and the
+ * stored form).
+ */
+const REDIS_UNIT = `
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 for i = 2, #KEYS do
-	local op, value, ttl = ARGV[3 * i - 4], ARGV[3 * i - 3], ARGV[3 * i - 2]
+	local expect = ARGV[4 * i - 3]
+	if expect ~= '' then
+		local current = redis.call('GET', KEYS[i])
+		if expect == '!' then
+			if current then return 0 end
+		elseif current ~= string.sub(expect, 2) then return 0 end
+	end
+end
+for i = 2, #KEYS do
+	local op, value, ttl = ARGV[4 * i - 6], ARGV[4 * i - 5], ARGV[4 * i - 4]
 	if op == 'del' then redis.call('DEL', KEYS[i])
 	elseif ttl == '' then redis.call('SET', KEYS[i], value)
 	else redis.call('SET', KEYS[i], value, 'PX', ttl) end
 end
 return 1`;
 
+interface PostgresTable {
+	opts: { schema: string; table: string };
+}
+
 export interface RedisAdapter {
 	namespace?: string;
 	createKeyPrefix(key: string, namespace?: string): string;
 	getClient(): Promise<{
-		multi(): {
-			set(key: string, value: string, options?: { PX: number }): unknown;
-			del(key: string): unknown;
-			exec(): Promise<unknown>;
-		};
+		get(key: string): Promise<string | null>;
 		eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 	}>;
 }

@@ -21,6 +21,7 @@ import { wooxyRoutes } from './providers/wooxy/route.js';
 import { xolphinRoutes } from './providers/xolphin/route.js';
 import { type Ingest, InProgressError, StoreUnavailableError } from './state/ingest.js';
 import type { Store } from './state/store.js';
+import { within } from './within.js';
 
 export interface AppDeps {
 	config: Config;
@@ -127,13 +128,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	app.get('/healthz', async () => ({ status: 'ok' }));
 	app.get('/readyz', async (_request, reply) => {
 		const problems: string[] = [];
-		let storeAnswers = true;
-		try {
-			await withTimeout(store.ping(), 2000);
-		} catch {
-			storeAnswers = false;
-			problems.push('store unreachable');
-		}
+		const pinged = store.ping().then(
+			() => true,
+			() => false,
+		);
+		const storeAnswers = (await within(pinged, 2000)) === true;
+		if (!storeAnswers) problems.push('store unreachable');
 		const delivery = deps.delivery.status();
 		if (delivery.halted) problems.push(`Discord delivery halted: ${delivery.halted}`);
 		if (config.discord.token && deps.discordReady && !deps.discordReady())
@@ -151,14 +151,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		return reply.code(problems.length ? 503 : 200).send(body);
 	});
 	return app;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<never>((_, reject) => {
-		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-	});
-	return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /**

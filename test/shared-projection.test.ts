@@ -18,11 +18,9 @@ import { deferrer, privateStore, unavailable } from './stores.js';
 const event = (username: string, kind: 'account.activated' | 'account.sql_cluster'): Event => {
 	const receivedAt = Date.now();
 	const base = { provider: 'mofh', username, id: newEventId(receivedAt), receivedAt } as const;
-	return (
-		kind === 'account.activated'
-			? { ...base, kind, comments: 'GENERIC ACTIVATION' }
-			: { ...base, kind, cluster: 'sql101' }
-	) as unknown as Event;
+	return (kind === 'account.activated'
+		? { ...base, kind, comments: 'GENERIC ACTIVATION' }
+		: { ...base, kind, cluster: 'sql101' }) as unknown as Event;
 };
 
 /**

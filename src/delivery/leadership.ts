@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Lease } from '../state/lease.js';
+import { within } from '../within.js';
 import { DeliveryError } from './errors.js';
 import type { Send } from './senders.js';
 
@@ -163,19 +164,6 @@ export function startLeadership(options: LeadershipOptions): Leadership {
 			await serial(() => depose(reason, 'info'));
 		},
 	};
-}
-
-/** The promise's value, or undefined when it takes longer than `ms`. */
-async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-	let timer: NodeJS.Timeout | undefined;
-	const timeout = new Promise<undefined>((resolve) => {
-		timer = setTimeout(() => resolve(undefined), Math.min(ms, 2 ** 31 - 1));
-	});
-	try {
-		return await Promise.race([promise, timeout]);
-	} finally {
-		clearTimeout(timer);
-	}
 }
 
 /** Thrown in place of a send once this instance no longer holds the lease. */

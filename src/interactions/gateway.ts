@@ -59,9 +59,12 @@ export function startGateway(options: {
 		}).catch((error) => log.error({ err: error }, 'interaction failed'));
 		track(work);
 	});
-	client.once(Events.ClientReady, (ready) =>
-		log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'Discord gateway ready'),
-	);
+	let closed = false;
+	client.once(Events.ClientReady, (ready) => {
+		// Closed while the handshake was under way (see close()): end the session now that it can be.
+		if (closed) return void client.destroy();
+		log.info({ user: ready.user.tag, guilds: ready.guilds.cache.size }, 'Discord gateway ready');
+	});
 	client.on(Events.ShardDisconnect, (event) =>
 		log.warn({ code: event.code }, 'Discord gateway disconnected'),
 	);
@@ -77,7 +80,12 @@ export function startGateway(options: {
 		client,
 		isReady: () => client.isReady(),
 		async close() {
-			await client.destroy();
+			closed = true;
+			if (client.isReady()) return client.destroy();
+			// Still connecting (a stop or a handover right after start-up). discord.js's destroy() during the
+			// handshake reconnects instead, and never returns: the session is ended once READY arrives
+			// (above), and a login that fails ends it anyway. A process that exits takes it along.
+			log.info('the Discord gateway session is still connecting: it is closed as soon as it is ready');
 		},
 	};
 }

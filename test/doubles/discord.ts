@@ -758,6 +758,14 @@ export class DiscordDouble {
 	readonly channelEdits: ChannelMessageEdit[] = [];
 	readonly commandRegistrations: CommandRegistration[] = [];
 	readonly identifies: Record<string, unknown>[] = [];
+	/** While true, an IDENTIFY is recorded but not answered with READY until `releaseReady()`: a handshake that hangs. */
+	holdReady = false;
+	readonly #heldReady: (() => void)[] = [];
+
+	/** Completes the handshakes `holdReady` held: READY and GUILD_CREATE, as Discord would have sent them. */
+	releaseReady(): void {
+		for (const ready of this.#heldReady.splice(0)) ready();
+	}
 	readonly gatewayConnectionLog: GatewayConnectionInfo[] = [];
 	/** Every frame a client sent over the gateway, parsed. */
 	readonly gatewayFrames: { op: number; d: unknown }[] = [];
@@ -1074,10 +1082,15 @@ export class DiscordDouble {
 					this.identifies.push(d);
 					session = { id: randomBytes(16).toString('hex'), seq: 0, log: [], socket };
 					this.#sessions.set(session.id, session);
-					this.#dispatchTo(session, GatewayDispatchEvents.Ready, this.#readyData(session.id));
-					// READY promises the guild as unavailable; without GUILD_CREATE discord.js waits
-					// waitGuildTimeout (15 s) before ClientReady (PLATFORM.md §4.5).
-					this.#dispatchTo(session, GatewayDispatchEvents.GuildCreate, this.#guildCreateData());
+					const identified = session;
+					const ready = () => {
+						this.#dispatchTo(identified, GatewayDispatchEvents.Ready, this.#readyData(identified.id));
+						// READY promises the guild as unavailable; without GUILD_CREATE discord.js waits
+						// waitGuildTimeout (15 s) before ClientReady (PLATFORM.md §4.5).
+						this.#dispatchTo(identified, GatewayDispatchEvents.GuildCreate, this.#guildCreateData());
+					};
+					if (this.holdReady) this.#heldReady.push(ready);
+					else ready();
 					return;
 				}
 				case GatewayOpcodes.Resume: {

@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createChannelPoster } from '../src/delivery/channel.js';
-import { createSender } from '../src/delivery/senders.js';
 import type { Event, ParsedEvent } from '../src/events/event.js';
 import { renderEvent, renderHeadlines } from '../src/render/alert.js';
 import {
@@ -14,6 +12,7 @@ import {
 	STATUS_BUTTON,
 } from '../src/render/components.js';
 import { type DiscordDouble, startDiscordDouble } from './doubles/discord.js';
+import { botSender } from './helpers.js';
 
 /** Buttons: which alerts get them, what their custom ids hold, and that only bot messages carry them. */
 
@@ -106,14 +105,7 @@ describe('senders: buttons only on bot messages', () => {
 			nonce: events[0]?.id as string,
 			events,
 		};
-		const send = createSender({
-			channel: createChannelPoster({
-				apiUrl: discord.apiUrl,
-				token: discord.token,
-				timeoutMs: 15_000,
-				maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
-			}),
-		});
+		const send = botSender(discord);
 		const channelId = discord.channelIds[0] as string;
 		await send({ kind: 'channel', key: `channel:${channelId}`, channelId }, message);
 		await send(

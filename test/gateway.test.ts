@@ -27,7 +27,10 @@ it('closing during the handshake returns at once; the session is ended when it c
 	await until(() => discord.identifies.length === 1, 'the client identified');
 
 	const began = performance.now();
-	const returned = await within(gateway.close().then(() => true), 5000);
+	const returned = await within(
+		gateway.close().then(() => true),
+		5000,
+	);
 	assert.equal(returned, true, 'close() returned');
 	const took = performance.now() - began;
 	assert.ok(took < 1000, `close() returned after ${took.toFixed(0)} ms`);

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { type Config, parseConfig } from '../src/config.js';
+import { createChannelPoster } from '../src/delivery/channel.js';
 import type { Destination } from '../src/delivery/destinations.js';
-import type { OutgoingMessage } from '../src/delivery/senders.js';
+import { createSender, type OutgoingMessage, type Send } from '../src/delivery/senders.js';
 import type { WorkerOptions } from '../src/delivery/worker.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { Dispatch } from '../src/interactions/dispatch.js';
@@ -24,6 +25,21 @@ export function testConfig(env: Record<string, string> = {}): Config {
 		WOOXY_ALLOWED_IPS: '*',
 		RETRY_SCHEDULE: '10ms',
 		...env,
+	});
+}
+
+/**
+ * The real sender with the bot's channel poster, pointed at a Discord double: it waits out every rate
+ * limit the double answers rather than handing a long one back to the outbox.
+ */
+export function botSender(discord: { apiUrl: string; token: string }): Send {
+	return createSender({
+		channel: createChannelPoster({
+			apiUrl: discord.apiUrl,
+			token: discord.token,
+			timeoutMs: 15_000,
+			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
+		}),
 	});
 }
 

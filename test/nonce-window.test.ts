@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createChannelPoster } from '../src/delivery/channel.js';
-import { createSender } from '../src/delivery/senders.js';
 import { openStore } from '../src/state/store.js';
 import { ManualClock } from './clock.js';
 import { DiscordDouble } from './doubles/discord.js';
-import { deliveryHarness } from './helpers.js';
+import { botSender, deliveryHarness } from './helpers.js';
 
 /**
  * Discord drops a repeated nonce only for a few minutes. A message whose first attempt is older than
@@ -17,14 +15,7 @@ const CHANNEL = '100000000000000001';
 async function setup(t: TestContext, nonceWindowMs?: number, retryMs = 130_000) {
 	const discord = await new DiscordDouble(nonceWindowMs === undefined ? {} : { nonceWindowMs }).listen();
 	t.after(() => discord.close());
-	const sender = createSender({
-		channel: createChannelPoster({
-			apiUrl: discord.apiUrl,
-			token: discord.token,
-			timeoutMs: 15_000,
-			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
-		}),
-	});
+	const sender = botSender(discord);
 	const store = await openStore('memory://');
 	const clock = new ManualClock();
 	const harness = await deliveryHarness(

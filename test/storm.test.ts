@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createChannelPoster } from '../src/delivery/channel.js';
 import { createSender } from '../src/delivery/senders.js';
 import { openStore } from '../src/state/store.js';
 import { DiscordDouble } from './doubles/discord.js';
-import { deliveryHarness } from './helpers.js';
+import { botSender, deliveryHarness } from './helpers.js';
 
 /**
  * A flood against the Discord double's per-channel limit (scaled down to 5 messages per 2 s so the
@@ -15,14 +14,7 @@ it('a flood into one channel: no 429, every username once, a handful of messages
 	const rate = { messages: 5, perMs: 2_000 };
 	const discord = await new DiscordDouble({ channelRate: rate }).listen();
 	t.after(() => discord.close());
-	const sender = createSender({
-		channel: createChannelPoster({
-			apiUrl: discord.apiUrl,
-			token: discord.token,
-			timeoutMs: 15_000,
-			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
-		}),
-	});
+	const sender = botSender(discord);
 	const channel = '100000000000000001';
 	const store = await openStore('memory://');
 	const harness = await deliveryHarness(

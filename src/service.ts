@@ -186,6 +186,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const leadershipOptions = (held: Lease): LeadershipOptions => ({
 		lease: held,
 		renewMs: config.delivery.leaderLease / 3,
+		duties: token ? 'it delivers alerts and holds the Discord gateway session' : 'it delivers alerts',
 		log: logger.child({ component: 'leadership' }),
 		// The gateway session lives as long as the term: one session across all instances.
 		async onElected() {

@@ -28,6 +28,8 @@ export interface LeadershipOptions {
 	lease: Lease;
 	/** How often the leader renews its lease and a follower tries to take it. */
 	renewMs: number;
+	/** What leading means for this instance, for the log: e.g. "it delivers alerts". */
+	duties: string;
 	log: FastifyBaseLogger;
 	/** This instance now leads: start delivering and open the gateway. */
 	onElected(epoch: number): Promise<void>;
@@ -41,7 +43,7 @@ export interface LeadershipOptions {
  * local deadline passes without one: before the store lets another instance take it.
  */
 export function startLeadership(options: LeadershipOptions): Leadership {
-	const { lease, renewMs, log, onElected, onDeposed } = options;
+	const { lease, renewMs, duties, log, onElected, onDeposed } = options;
 	const self = lease.instanceId;
 	let leading = false;
 	let closed = false;
@@ -76,10 +78,7 @@ export function startLeadership(options: LeadershipOptions): Leadership {
 		leading = true;
 		lastSeen = self;
 		armExpiry();
-		log.info(
-			{ instance: self, epoch: lease.epoch },
-			`this instance (${self}) leads: it delivers alerts and holds the Discord gateway session`,
-		);
+		log.info({ instance: self, epoch: lease.epoch }, `this instance (${self}) leads: ${duties}`);
 		try {
 			await onElected(lease.epoch ?? 0);
 		} catch (error) {

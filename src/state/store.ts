@@ -5,7 +5,7 @@ import { deserialize, serialize } from './serialize.js';
 import { SqliteDatabase } from './sqlite-adapter.js';
 import { protectSqliteFiles } from './sqlite-files.js';
 import { describeStoreUrl } from './store-url.js';
-import { type Change, committer, type Fence, type Read, reader } from './unit.js';
+import { type Change, committer, type Fence, type Read, reader, redisKey, sqlKey, sqlTable } from './unit.js';
 
 export type Store = Record<CollectionName, Keyv> & {
 	/** Where the store lives, with any password removed: safe to log. */
@@ -128,8 +128,6 @@ const keyvValue = (stored: string | null | undefined) =>
 function claimer(scheme: string, seen: Keyv): Claim {
 	if (scheme === 'redis' || scheme === 'rediss') {
 		const adapter = seen.store as {
-			namespace?: string;
-			createKeyPrefix(key: string, namespace?: string): string;
 			getClient(): Promise<{
 				set(key: string, value: string, options: { NX: true; PX: number }): Promise<string | null>;
 				get(key: string): Promise<string | null>;
@@ -137,7 +135,7 @@ function claimer(scheme: string, seen: Keyv): Claim {
 		};
 		return async (key, value, ttlMs) => {
 			const client = await adapter.getClient();
-			const stored = adapter.createKeyPrefix(key, adapter.namespace);
+			const stored = redisKey(seen, key);
 			if ((await client.set(stored, keyvForm(value, ttlMs), { NX: true, PX: ttlMs })) === 'OK')
 				return undefined;
 			return keyvValue(await client.get(stored)) ?? value;
@@ -145,12 +143,11 @@ function claimer(scheme: string, seen: Keyv): Claim {
 	}
 	if (scheme === 'postgres' || scheme === 'postgresql') {
 		const adapter = seen.store as {
-			opts: { schema: string; table: string };
 			query(sql: string, params: unknown[]): Promise<{ key: string; value: string }[]>;
 		};
 		return async (key, value, ttlMs) => {
-			const table = `${adapter.opts.schema}.${adapter.opts.table}`;
-			const stored = `${seen.namespace}:${key}`;
+			const table = sqlTable(seen);
+			const stored = sqlKey(seen, key);
 			// Insert, or take over a row whose time is up; no row back means a live claim holds the key.
 			const claimed = await adapter.query(
 				`INSERT INTO ${table} (key, value) VALUES ($1, $2)

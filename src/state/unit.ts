@@ -39,11 +39,26 @@ export interface Fence {
 
 const removes = (change: Change): change is Removal => 'remove' in change;
 
+/** The key a SQL adapter (ours for SQLite, @keyv/postgres) stores a collection's key under. */
+export const sqlKey = (collection: Keyv, key: string) => `${collection.namespace}:${key}`;
+
+/** A collection's PostgreSQL table, schema-qualified. */
+export function sqlTable(collection: Keyv): string {
+	const { schema, table } = (collection.store as PostgresTable).opts;
+	return `${schema}.${table}`;
+}
+
+/** The key @keyv/redis stores a collection's key under. */
+export function redisKey(collection: Keyv, key: string): string {
+	const store = collection.store as RedisAdapter;
+	return store.createKeyPrefix(key, store.namespace);
+}
+
 /** What Keyv itself would hand its adapter for `set(key, value, ttl)`: the prefixed key and the stored form. */
 async function stored(collection: Keyv, write: Write) {
 	const expires = write.ttlMs === undefined ? undefined : Date.now() + write.ttlMs;
 	const value = (await collection.serializeData({ value: write.value, expires })) as string;
-	return { key: `${collection.namespace}:${write.key}`, value };
+	return { key: sqlKey(collection, write.key), value };
 }
 
 /**
@@ -72,8 +87,7 @@ export function committer(
 					changes.map(async (change) => {
 						const collection = collections[change.collection];
 						const adapter = collection.store as SqliteAdapter;
-						if (removes(change))
-							return { adapter, key: `${collection.namespace}:${change.key}`, value: undefined };
+						if (removes(change)) return { adapter, key: sqlKey(collection, change.key), value: undefined };
 						return { adapter, ...(await stored(collection, change)) };
 					}),
 				);
@@ -111,11 +125,8 @@ export function committer(
 				if (fence)
 					conditions.push(`EXISTS (SELECT 1 FROM ${fence.at} WHERE name = 'delivery'
 						AND holder = ${param(fence.token)} AND expires_at > clock_timestamp() FOR SHARE)`);
-				const table = (change: Change) => {
-					const { schema, table } = (collections[change.collection].store as PostgresTable).opts;
-					return `${schema}.${table}`;
-				};
-				const storedKey = (change: Change) => `${collections[change.collection].namespace}:${change.key}`;
+				const table = (change: Change) => sqlTable(collections[change.collection]);
+				const storedKey = (change: Change) => sqlKey(collections[change.collection], change.key);
 				for (const change of changes) {
 					if (removes(change) || change.expect === undefined) continue;
 					conditions.push(
@@ -161,8 +172,7 @@ export function committer(
 				const argv = await Promise.all(
 					changes.map(async (change) => {
 						const collection = collections[change.collection];
-						const store = collection.store as RedisAdapter;
-						const key = store.createKeyPrefix(change.key, store.namespace);
+						const key = redisKey(collection, change.key);
 						if (removes(change)) return { key, args: ['del', '', '', ''] };
 						const expires = change.ttlMs === undefined ? undefined : Date.now() + change.ttlMs;
 						const value = (await collection.serializeData({ value: change.value, expires })) as string;
@@ -225,21 +235,20 @@ export function reader(
 		case 'postgresql':
 			return async (name, key) => {
 				const collection = collections[name];
-				const { schema, table } = (collection.store as PostgresTable).opts;
 				const adapter = collection.store as {
 					query(sql: string, params: unknown[]): Promise<{ value: string }[]>;
 				};
-				const [row] = await adapter.query(`SELECT value FROM ${schema}.${table} WHERE key = $1`, [
-					`${collection.namespace}:${key}`,
+				const [row] = await adapter.query(`SELECT value FROM ${sqlTable(collection)} WHERE key = $1`, [
+					sqlKey(collection, key),
 				]);
 				return parse(row?.value);
 			};
 		case 'redis':
 		case 'rediss':
 			return async (name, key) => {
-				const store = collections[name].store as RedisAdapter;
-				const client = await store.getClient();
-				return parse(await client.get(store.createKeyPrefix(key, store.namespace)));
+				const collection = collections[name];
+				const client = await (collection.store as RedisAdapter).getClient();
+				return parse(await client.get(redisKey(collection, key)));
 			};
 		default:
 			return async (name, key) => ({ value: await collections[name].get(key) });

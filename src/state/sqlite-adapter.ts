@@ -20,12 +20,20 @@ interface Queued {
  * connection, so a write spanning collections is one transaction. Writes are group-committed: all the
  * writes queued during one turn of the event loop (up to MAX_GROUP) commit in one transaction, and each
  * promise resolves only after that commit. Reads run at once and see only committed data.
+ *
+ * The reads of one turn share one read transaction, ended before the turn's writes commit: in WAL mode
+ * each transaction takes and releases file locks (system calls), which cost a read about as much as
+ * finding the row. Other processes on the file (`npm run alerts`, `npm run urls`) are not shut out; what
+ * they commit is seen from the next turn.
  */
 export class SqliteDatabase {
 	readonly db: Database.Database;
 	#queue: Queued[] = [];
 	#scheduled = false;
+	#reading = false;
 	#users = 0;
+	readonly #begin: Database.Statement;
+	readonly #end: Database.Statement;
 
 	constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
 		this.db = new Database(path, { timeout: 10_000 });
@@ -36,6 +44,25 @@ export class SqliteDatabase {
 		// small on a small VPS, and reads past it come from the operating system's file cache; 2, 4, 8 and
 		// 16 MiB measured the same callbacks/s and CPU per callback (README, Benchmarks).
 		this.db.pragma('cache_size = -2000');
+		this.#begin = this.db.prepare('BEGIN');
+		this.#end = this.db.prepare('COMMIT');
+	}
+
+	/** Runs a read in this turn's read transaction (opened by the turn's first read, ended by `#flush`). */
+	read<T>(query: () => T): T {
+		// Inside a write transaction (a group commit), reads see it already.
+		if (!this.#reading && !this.db.inTransaction) {
+			this.#begin.run();
+			this.#reading = true;
+			this.#schedule();
+		}
+		return query();
+	}
+
+	#schedule(): void {
+		if (this.#scheduled) return;
+		this.#scheduled = true;
+		setImmediate(() => this.#flush());
 	}
 
 	/** A Keyv adapter over one table (created if missing; same schema as @keyv/sqlite, so old files open). */
@@ -51,20 +78,19 @@ export class SqliteDatabase {
 	write<T>(apply: () => T): Promise<T> {
 		return new Promise<T>((resolve, reject) => {
 			this.#queue.push({ apply, resolve: resolve as (value: unknown) => void, reject });
-			if (!this.#scheduled) {
-				this.#scheduled = true;
-				setImmediate(() => this.#flush());
-			}
+			this.#schedule();
 		});
 	}
 
 	#flush(): void {
-		const group = this.#queue.splice(0, MAX_GROUP);
 		this.#scheduled = false;
-		if (this.#queue.length > 0) {
-			this.#scheduled = true;
-			setImmediate(() => this.#flush());
+		if (this.#reading) {
+			this.#reading = false;
+			this.#end.run();
 		}
+		const group = this.#queue.splice(0, MAX_GROUP);
+		if (this.#queue.length > 0) this.#schedule();
+		if (group.length === 0) return;
 		let results: unknown[];
 		try {
 			results = this.db.transaction(() => group.map((item) => item.apply()))();
@@ -85,7 +111,7 @@ export class SqliteDatabase {
 	/** Closes the connection once every table handed out has disconnected. */
 	release(): void {
 		if (--this.#users > 0) return;
-		if (this.#queue.length > 0) this.#flush();
+		if (this.#queue.length > 0 || this.#reading) this.#flush();
 		if (this.db.open) this.db.close();
 	}
 }
@@ -131,15 +157,15 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 	}
 
 	async get<Value>(key: string): Promise<Value | undefined> {
-		return this.#select.get(key) as Value | undefined;
+		return this.#database.read(() => this.#select.get(key)) as Value | undefined;
 	}
 
 	async getMany<Value>(keys: string[]): Promise<(Value | undefined)[]> {
-		return keys.map((key) => this.#select.get(key) as Value | undefined);
+		return this.#database.read(() => keys.map((key) => this.#select.get(key) as Value | undefined));
 	}
 
 	async has(key: string): Promise<boolean> {
-		return this.#select.get(key) !== undefined;
+		return this.#database.read(() => this.#select.get(key)) !== undefined;
 	}
 
 	set(key: string, value: string): Promise<void> {
@@ -198,7 +224,7 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 		const { lower, upper } = this.#range(namespace);
 		let after = '';
 		for (;;) {
-			const rows = this.#page.all(after, lower, upper, 500);
+			const rows = this.#database.read(() => this.#page.all(after, lower, upper, 500));
 			for (const row of rows) yield [row.key, row.value as Value];
 			if (rows.length < 500) return;
 			after = (rows.at(-1) as { key: string }).key;
@@ -208,13 +234,13 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 
 	/** Up to `limit` stored keys (prefixed) after `after`, below `upper`, in order: no values read. */
 	keysAfter(after: string, upper: string, limit: number): string[] {
-		return this.#keys.all(after, upper, limit).map((row) => row.key);
+		return this.#database.read(() => this.#keys.all(after, upper, limit)).map((row) => row.key);
 	}
 
 	/** Any SQL on the shared connection (as @keyv/sqlite offers): rows for a query, else nothing. */
 	async query(sql: string, ...params: unknown[]): Promise<unknown[]> {
 		const statement = this.#database.db.prepare(sql);
-		if (statement.reader) return statement.all(...params);
+		if (statement.reader) return this.#database.read(() => statement.all(...params));
 		await this.#database.write(() => statement.run(...params));
 		return [];
 	}

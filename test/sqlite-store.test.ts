@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
+import Database from 'better-sqlite3';
 import { deserialize, serialize } from '../src/state/serialize.js';
 import { MAX_GROUP, SqliteDatabase } from '../src/state/sqlite-adapter.js';
 import { openStore } from '../src/state/store.js';
@@ -61,6 +62,34 @@ describe('SQLite store', () => {
 		await assert.rejects(bad, /refused/);
 		await Promise.all([good, alsoGood]);
 		assert.deepEqual([await table.get('a'), await table.get('b')], ['1', '2']);
+	});
+
+	it("shares one read transaction among a turn's reads and ends it with the turn: other processes' writes are seen from the next turn", async (t) => {
+		const dir = scratchDir();
+		t.after(() => dir.remove());
+		const path = `${dir.path}/turns.sqlite`;
+		const database = new SqliteDatabase(path, 'NORMAL');
+		const table = database.table('items');
+		t.after(() => table.disconnect());
+		await table.set('k', '1');
+		const other = new Database(path);
+		t.after(() => other.close());
+		const turn = new Promise<string[]>((resolve) =>
+			setImmediate(async () => {
+				const seen = [(await table.get('k')) as string];
+				assert.equal(database.db.inTransaction, true, "the turn's first read opened the transaction");
+				// Another process commits in the middle of the turn (WAL: a reader never blocks a writer).
+				other.prepare('UPDATE items SET value = ? WHERE key = ?').run('2', 'k');
+				seen.push((await table.get('k')) as string);
+				resolve(seen);
+			}),
+		);
+		assert.deepEqual(await turn, ['1', '1'], 'one snapshot for the whole turn');
+		await new Promise((resolve) => setImmediate(resolve));
+		assert.equal(database.db.inTransaction, false, 'the read transaction ended with its turn');
+		const checkpoint = other.prepare('PRAGMA wal_checkpoint(TRUNCATE)').get() as { busy: number };
+		assert.equal(checkpoint.busy, 0, 'no read lock is left behind to hold up a checkpoint');
+		assert.equal(await table.get('k'), '2');
 	});
 
 	it('opens a file with the tables and keys @keyv/sqlite wrote', async (t) => {

@@ -128,6 +128,22 @@ interface Pending {
 }
 
 /**
+ * A confirmed action being carried out, kept (under the same key, for OUTCOME_TTL_MS) from the click
+ * until its audit event is stored, and removed in the same commit as that event. One left behind by a
+ * process that stopped meanwhile is recorded by `recordInterruptedActions`.
+ */
+interface Started extends Pending {
+	confirmationId: string;
+	by: { id: string; name: string };
+	startedAt: number;
+	/** MOFH's outcome and answer, once known, when the audit event could not be stored at that moment. */
+	outcome?: ActionOutcome;
+	answer?: string;
+}
+
+const pendingKey = (confirmationId: string) => `pending:${confirmationId}`;
+
+/**
  * `/account status|domains|suspend|unsuspend`, the Status button on alerts, and the Confirm/Cancel
  * buttons of suspend and unsuspend. State comes from the callbacks seen; domains, suspend and
  * unsuspend go to the MOFH reseller API.
@@ -212,9 +228,10 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 			const claimed = await lock.run(claimKey, async () => {
 				const earlier = await store.claim(claimKey, running, OUTCOME_TTL_MS);
 				if (earlier) return { kind: 'repeat' as const, earlier };
-				const pending = (await store.actions.get(`pending:${button.confirmationId}`)) as Pending | undefined;
+				const pending = (await store.actions.get(pendingKey(button.confirmationId))) as Pending | undefined;
 				const matches =
 					pending &&
+					!('startedAt' in pending) &&
 					pending.key === button.key &&
 					pending.linked === button.linked &&
 					pending.userId === button.userId &&
@@ -224,7 +241,16 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 					return { kind: 'missing' as const };
 				}
 				await store.seen.set(claimKey, running, OUTCOME_TTL_MS);
-				return { kind: 'fresh' as const, pending };
+				if (button.verb === 'cancel') return { kind: 'fresh' as const, pending };
+				// Recorded before MOFH is asked: a stop from here on still leaves an audit event (see Started).
+				const started: Started = {
+					...pending,
+					confirmationId: button.confirmationId,
+					by: member,
+					startedAt: Date.now(),
+				};
+				await store.actions.set(pendingKey(button.confirmationId), started, OUTCOME_TTL_MS);
+				return { kind: 'fresh' as const, pending: started };
 			});
 			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier) });
 			if (claimed.kind === 'missing')
@@ -239,23 +265,18 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 					`cancelled by ${member.name}; nothing was sent to MOFH.`,
 					OUTCOME_TTL_MS,
 				);
-				await store.actions.delete(`pending:${button.confirmationId}`);
+				await store.actions.delete(pendingKey(button.confirmationId));
 				return respond.reply({
 					content: `Cancelled: nothing was sent to MOFH about key ${inline(pending.key)}.`,
 					embeds: [],
 					components: [],
 				});
 			}
-			await carryOut(pending, button.confirmationId, member, respond);
+			await carryOut(pending as Started, respond);
 		},
 	};
 
-	async function carryOut(
-		pending: Pending,
-		confirmationId: string,
-		member: { id: string; name: string },
-		respond: Responder,
-	): Promise<void> {
+	async function carryOut(pending: Started, respond: Responder): Promise<void> {
 		let result: ActionResult | undefined;
 		let failure: unknown;
 		try {
@@ -275,24 +296,14 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 		const username = result?.vpUser ?? (result?.refusal === 'unknown_key' ? undefined : pending.username);
 		let auditProblem: string | undefined;
 		try {
-			await ingest({
-				provider: 'mofh',
-				kind: 'account.action',
-				action: pending.action,
-				key: pending.key,
-				...(username && { username }),
-				...(pending.action === 'suspend' && { reason: pending.reason ?? '', linked: pending.linked }),
-				by: member,
-				outcome,
-				answer,
-				actionId: confirmationId,
-			});
+			await recordAudit({ store, ingest }, { ...pending, username, outcome, answer });
 		} catch (error) {
 			auditProblem = error instanceof Error ? error.message : String(error);
+			// Kept with the outcome, so the audit event is recorded with MOFH's answer once the store is back.
+			await store.actions
+				.set(pendingKey(pending.confirmationId), { ...pending, username, outcome, answer }, OUTCOME_TTL_MS)
+				.catch(() => {});
 		}
-		const summary = `${pending.action} of ${pending.key} by ${member.name}: ${outcome} (${answer})`;
-		await store.seen.set(`action:${confirmationId}`, summary, OUTCOME_TTL_MS).catch(() => {});
-		await store.actions.delete(`pending:${confirmationId}`).catch(() => {});
 		await respond.reply({
 			content: '',
 			embeds: [
@@ -355,6 +366,69 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 		},
 		[statusButton, actionButton],
 	);
+}
+
+type Finished = Started & { username?: string | undefined; outcome: ActionOutcome; answer: string };
+
+/**
+ * Stores a carried-out action's audit event (the account's history, its channel) and, in the same commit,
+ * removes the action's record; then keeps the outcome for repeated clicks. Identical for the same action
+ * (the event is a duplicate when stored already), so two instances recording one action store it once.
+ */
+async function recordAudit(
+	{ store, ingest }: Pick<AccountCommandDeps, 'store' | 'ingest'>,
+	action: Finished,
+): Promise<void> {
+	const key = pendingKey(action.confirmationId);
+	const { duplicate } = await ingest(
+		{
+			provider: 'mofh',
+			kind: 'account.action',
+			action: action.action,
+			key: action.key,
+			...(action.username && { username: action.username }),
+			...(action.action === 'suspend' && { reason: action.reason ?? '', linked: action.linked }),
+			by: action.by,
+			outcome: action.outcome,
+			answer: action.answer,
+			actionId: action.confirmationId,
+		},
+		[{ collection: 'actions', key, remove: true }],
+	);
+	if (duplicate) await store.actions.delete(key);
+	const summary = `${action.action} of ${action.key} by ${action.by.name}: ${action.outcome} (${action.answer})`;
+	await store.seen.set(`action:${action.confirmationId}`, summary, OUTCOME_TTL_MS).catch(() => {});
+}
+
+/** The answer recorded for an action whose process stopped before MOFH's answer was stored. */
+export const INTERRUPTED_ANSWER =
+	"hookcord stopped while carrying this out, before MOFH's answer was recorded: check the account in the reseller panel.";
+
+/**
+ * Records the audit event of every confirmed action a stopped process left behind (started more than
+ * INTERRUPTED_AFTER_MS ago, audit event not stored): with MOFH's answer when it was known, else as outcome
+ * unknown. Run periodically by every instance with commands; safe to run on several at once (see
+ * recordAudit). Returns how many it recorded.
+ */
+export async function recordInterruptedActions(
+	deps: Pick<AccountCommandDeps, 'store' | 'ingest'>,
+	now: () => number = Date.now,
+): Promise<number> {
+	const { actions } = deps.store;
+	if (!actions.iterator) return 0;
+	const left: Started[] = [];
+	for await (const [, value] of actions.iterator(undefined)) {
+		const started = value as Partial<Started> | undefined;
+		if (typeof started?.startedAt === 'number' && now() - started.startedAt > INTERRUPTED_AFTER_MS)
+			left.push(started as Started);
+	}
+	for (const action of left)
+		await recordAudit(deps, {
+			...action,
+			outcome: action.outcome ?? 'unknown',
+			answer: action.answer ?? INTERRUPTED_ANSWER,
+		});
+	return left.length;
 }
 
 /** Marks a confirmation being carried out, with the time it started. */

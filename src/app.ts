@@ -208,11 +208,11 @@ function limitConnections(
 /** At most `max` callbacks waiting on the store; past it StoreBusyError (503 with Retry-After). */
 function bounded(ingest: Ingest, max: number): Ingest {
 	let pending = 0;
-	return async (parsed) => {
+	return async (parsed, alongside) => {
 		if (pending >= max) throw new StoreBusyError('the store is not keeping up; retry later');
 		pending++;
 		try {
-			return await ingest(parsed);
+			return await ingest(parsed, alongside);
 		} finally {
 			pending--;
 		}

@@ -1,5 +1,6 @@
 import { REST } from '@discordjs/rest';
 import type { FastifyBaseLogger } from 'fastify';
+import { recordInterruptedActions } from '../commands/account.js';
 import { type CommandDeps, createCommands } from '../commands/index.js';
 import { createMofhClient } from './clients/mofh.js';
 import { createWooxyClient } from './clients/wooxy.js';
@@ -9,9 +10,12 @@ import { staffPolicy } from './interactions/staff.js';
 
 export interface StaffCommands {
 	dispatch: Dispatch;
-	/** Closes the commands' HTTP clients (Wooxy, MOFH). */
+	/** Closes the commands' HTTP clients (Wooxy, MOFH) and stops the check for interrupted actions. */
 	close(): Promise<void>;
 }
+
+/** How often every instance with commands looks for confirmed actions left without an audit event. */
+const INTERRUPTED_CHECK_MS = 60_000;
 
 /**
  * The slash commands bound to their clients, behind the staff gate: what answers Discord's interactions
@@ -37,13 +41,25 @@ export function createStaffCommands(
 	// Interaction answers use the interaction token, not the bot token: this REST works in both modes.
 	const rest = new REST({ api: config.discord.apiUrl });
 	if (config.discord.token) rest.setToken(config.discord.token);
+	const log = logger.child({ component: 'commands' });
+	// A staff action confirmed on a process that stopped before storing its audit event still gets one.
+	const interrupted = setInterval(() => {
+		recordInterruptedActions(deps).then(
+			(count) => {
+				if (count > 0) log.warn(`recorded the audit event of ${count} staff action(s) cut off by a stop`);
+			},
+			(error) => log.warn({ err: error }, 'could not check for interrupted staff actions'),
+		);
+	}, INTERRUPTED_CHECK_MS);
+	interrupted.unref();
 	return {
 		dispatch: createDispatcher(
 			createCommands({ ...deps, wooxy, mofh }),
-			{ staff: staffPolicy(config), log: logger.child({ component: 'commands' }) },
+			{ staff: staffPolicy(config), log },
 			rest,
 		),
 		async close() {
+			clearInterval(interrupted);
 			await Promise.all([wooxy.close(), mofh.close()]);
 		},
 	};

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { REST } from '@discordjs/rest';
 import type { APIEmbed, APIInteraction, APIInteractionResponse } from 'discord-api-types/v10';
-import { account } from '../commands/account.js';
+import { account, INTERRUPTED_ANSWER, recordInterruptedActions } from '../commands/account.js';
 import { type ActionResult, type MofhClient, MofhError } from '../src/clients/mofh.js';
 import { createDispatcher } from '../src/interactions/dispatch.js';
 import { AccountIndex } from '../src/state/account-index.js';
@@ -190,6 +190,95 @@ describe('a confirmation cut off by a crash', () => {
 			/interrupted .* the outcome is unknown/,
 		);
 		assert.equal(mofh.calls, 0);
+	});
+});
+
+describe('a confirmed action whose process stopped before its audit event was stored', () => {
+	const FOUR_MINUTES_ON = () => Date.now() + 4 * 60_000;
+	const audits = (sent: { embeds: APIEmbed[] }[]) =>
+		sent.flatMap((m) => m.embeds).filter((e) => /from Discord/.test(e.title ?? ''));
+
+	for (const kind of STORE_KINDS) {
+		it(`is recorded by another instance as outcome unknown, once, after the stop (${kind})`, async (t) => {
+			const defer = deferrer(t);
+			const store = await storeFor(kind, t, defer);
+			if (!store) return;
+			// The process that carries the action out stops while MOFH is being asked: its call never returns.
+			const stopped = scriptedMofh(() => new Promise<never>(() => {}));
+			const dying = await deliveryHarness(store);
+			const confirm = await confirmButton(instance(store, dying.ingest, stopped));
+			void instance(store, dying.ingest, stopped)(3, { custom_id: confirm, component_type: 2 });
+			const deadline = Date.now() + 5_000;
+			while (stopped.calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+			assert.equal(stopped.calls, 1);
+
+			const survivor = await deliveryHarness(store);
+			await survivor.worker.start();
+			defer(() => survivor.worker.stop());
+			const deps = { store, ingest: survivor.ingest };
+			assert.equal(await recordInterruptedActions(deps), 0, 'not yet: it may still be waiting for MOFH');
+			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 1);
+			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 0, 'recorded once');
+			await survivor.worker.idle();
+			const [audit, ...more] = audits(survivor.sent);
+			assert.equal(more.length, 0);
+			assert.equal(audit?.title, 'Suspend from Discord: no answer from MOFH, outcome unknown');
+			assert.ok(JSON.stringify(audit).includes(INTERRUPTED_ANSWER), JSON.stringify(audit));
+			assert.match(JSON.stringify(audit), /oncall/);
+
+			const later = await instance(
+				store,
+				survivor.ingest,
+				stopped,
+			)(3, { custom_id: confirm, component_type: 2 });
+			assert.match(
+				String((later.initial as { data?: { content?: string } }).data?.content),
+				/Already handled: suspend of abcd1234 by oncall: unknown/,
+			);
+			assert.equal(stopped.calls, 1, 'MOFH is not asked again');
+		});
+	}
+
+	it("is recorded with MOFH's answer when only the store was down at that moment, and nothing is left behind", async (t) => {
+		const store = await openStore('memory://');
+		t.after(() => store.close());
+		const harness = await deliveryHarness(store);
+		await harness.worker.start();
+		t.after(() => harness.worker.stop());
+		let refuse = true;
+		const flaky: Ingest = async (parsed, alongside) => {
+			if (refuse) throw new Error('the store did not take the event');
+			return harness.ingest(parsed, alongside);
+		};
+		const mofh = scriptedMofh(async () => ({ outcome: 'done', message: 'Suspended in 2 minutes.' }));
+		const interact = instance(store, flaky, mofh);
+		const confirm = await confirmButton(interact);
+		const done = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.match(JSON.stringify(done.edit), /The audit line could not be stored/);
+		const id = confirm.split(':').at(-1);
+		refuse = false;
+		assert.equal(await recordInterruptedActions({ store, ingest: flaky }, FOUR_MINUTES_ON), 1);
+		await harness.worker.idle();
+		const [audit] = audits(harness.sent);
+		assert.match(JSON.stringify(audit), /Suspended in 2 minutes/);
+		assert.equal(await store.actions.get(`pending:${id}`), undefined);
+		assert.equal(mofh.calls, 1);
+	});
+
+	it('leaves no record behind when the audit event is stored at once', async (t) => {
+		const store = await openStore('memory://');
+		t.after(() => store.close());
+		const harness = await deliveryHarness(store);
+		const interact = instance(
+			store,
+			harness.ingest,
+			scriptedMofh(async () => ({ outcome: 'done', message: 'ok' })),
+		);
+		await interact(3, { custom_id: await confirmButton(interact), component_type: 2 });
+		const left: string[] = [];
+		for await (const [key] of store.actions.iterator?.(undefined) ?? []) left.push(String(key));
+		assert.deepEqual(left, []);
+		assert.equal(await recordInterruptedActions({ store, ingest: harness.ingest }, FOUR_MINUTES_ON), 0);
 	});
 });
 

@@ -5,7 +5,7 @@ import type { KeyedLock } from './keyed-lock.js';
 import { type OutboxEntry, outboxAddition } from './outbox.js';
 import type { Projector } from './projector.js';
 import type { Store } from './store.js';
-import type { Write } from './unit.js';
+import type { Change, Write } from './unit.js';
 
 /**
  * Another process is storing an identical callback right now (shared Redis or Postgres store): answering
@@ -42,7 +42,11 @@ export interface Ingested {
 	duplicate: boolean;
 }
 
-export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
+/**
+ * `alongside`: changes of the caller's own committed in the event's unit, e.g. a staff action's record
+ * removed together with the storing of its audit event. Not committed when the callback is a duplicate.
+ */
+export type Ingest = (parsed: ParsedEvent, alongside?: Change[]) => Promise<Ingested>;
 
 /**
  * parsed event ─▶ duplicate check ─▶ one unit: outbox entry + fingerprint + state change ─▶ worker.
@@ -52,7 +56,7 @@ export type Ingest = (parsed: ParsedEvent) => Promise<Ingested>;
  * and the commit run under one per-fingerprint lock, so concurrent copies collapse too.
  */
 export function createIngest({ project, store, lock, notify, now }: IngestDeps): Ingest {
-	return (parsed) => {
+	return (parsed, alongside = []) => {
 		const print = fingerprint(parsed);
 		return lock.run(`seen:${print}`, async () => {
 			// On shared stores the claim is a short lease (a write) that a crash releases by expiring; on
@@ -75,7 +79,7 @@ export function createIngest({ project, store, lock, notify, now }: IngestDeps):
 				ttlMs: DUPLICATE_WINDOW_MS[parsed.provider],
 			};
 			try {
-				await project(event, [write, seen]);
+				await project(event, [write, seen, ...alongside]);
 			} catch (error) {
 				// Release the lease at once so the provider's retry is not refused until it expires.
 				await store.seen.delete(print).catch(() => {});

@@ -3,7 +3,7 @@ import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { projectAccount, projectCert, projectTicket } from './project.js';
 import type { Store } from './store.js';
-import type { Write } from './unit.js';
+import type { Change } from './unit.js';
 
 /** A record an event changes: where it lives and how the event changes it. */
 interface Target {
@@ -48,7 +48,7 @@ const MAX_ATTEMPTS = 20;
 
 /**
  * Applies an event to the account, certificate or ticket it concerns, and commits the new state in one
- * unit with `alongside` (the ingest's outbox entry and fingerprint): all of it is stored, or none. Each
+ * unit with `alongside` (the ingest's outbox entry and fingerprint, and what its caller adds): all of it is stored, or none. Each
  * record's read-modify-write holds that record's lock until the commit, always taken in the same order
  * (accounts, keys, certs, tickets), so two events for one account never lose each other's change. The
  * lock is per process: on a store shared by several instances each changed record is written only if it
@@ -56,11 +56,11 @@ const MAX_ATTEMPTS = 20;
  * there first. Safe to run twice for one event (the projections are idempotent).
  */
 export function createProjector(store: Store, lock: KeyedLock, accounts?: AccountIndex) {
-	return async function project(event: Event, alongside: Write[] = []): Promise<void> {
+	return async function project(event: Event, alongside: Change[] = []): Promise<void> {
 		const targets = targetsOf(event);
 		const commit = async () => {
 			for (let attempt = 1; ; attempt++) {
-				const writes = [...alongside];
+				const writes: Change[] = [...alongside];
 				for (const { collection, key, apply } of targets) {
 					const { value: previous, stored } = await store.read(collection, key);
 					const next = apply(previous as never);

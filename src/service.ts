@@ -144,7 +144,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	let term: Worker | undefined = lease ? undefined : newWorker();
 	const worker: Worker = {
 		enqueue: (entry) => term?.enqueue(entry),
-		status: () => term?.status() ?? { pending: 0, delivered: 0, deadLettered: 0, paused: [] },
+		status: () => term?.status() ?? { pending: 0, inOutbox: 0, delivered: 0, deadLettered: 0, paused: [] },
 		idle: (timeoutMs) => term?.idle(timeoutMs) ?? Promise.resolve(),
 		start: () => {
 			term ??= newWorker();

@@ -154,6 +154,11 @@ describe('outbox paging', () => {
 		await harness.worker.start();
 		t.after(() => harness.worker.stop());
 		held = Math.max(held, harness.worker.status().pending);
+		assert.equal(
+			harness.worker.status().inOutbox,
+			57,
+			'the whole backlog is counted, not only the page held',
+		);
 		// Arrivals while the page drains land in the store and come in with a later page.
 		for (let i = 0; i < 5; i++)
 			ids.push(

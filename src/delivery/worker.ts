@@ -72,7 +72,10 @@ interface Queue {
 }
 
 export interface WorkerStatus {
+	/** Alerts held in memory to send (at most a page per destination). */
 	pending: number;
+	/** Alerts in the outbox at the last full read of it (at start, then every sweep): the whole backlog. */
+	inOutbox: number;
 	delivered: number;
 	deadLettered: number;
 	halted?: string;
@@ -117,6 +120,7 @@ export function createWorker(options: WorkerOptions) {
 	let cancelWake: (() => void) | undefined;
 	let delivered = 0;
 	let deadLettered = 0;
+	let inOutbox = 0;
 
 	function queueFor(destination: Destination): Queue {
 		let queue = queues.get(destination.key);
@@ -448,11 +452,14 @@ export function createWorker(options: WorkerOptions) {
 	async function sweep(): Promise<void> {
 		const began = now();
 		try {
+			let count = 0;
 			for await (const entry of outbox.scan()) {
 				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
 				if ((finished.get(entry.event.id) ?? Number.NEGATIVE_INFINITY) >= began) continue;
+				count++;
 				enqueue(entry);
 			}
+			inOutbox = count;
 		} catch (error) {
 			log.warn({ err: error }, 'could not re-read the outbox');
 		}
@@ -517,6 +524,7 @@ export function createWorker(options: WorkerOptions) {
 			}
 			const drop = muted;
 			muted = [];
+			inOutbox = count - drop.length;
 			await outbox.remove(drop).catch((error) => log.warn({ err: error }, 'could not drop muted events'));
 			for (const queue of queues.values()) drain(queue);
 			if (count > 0) log.info(`resuming ${count} undelivered alert(s)`);
@@ -540,7 +548,7 @@ export function createWorker(options: WorkerOptions) {
 					until: queue.pausedUntil,
 				}));
 			const pending = [...queues.values()].reduce((sum, queue) => sum + queue.entries.length, 0);
-			return { pending, delivered, deadLettered, ...(halted && { halted }), paused };
+			return { pending, inOutbox, delivered, deadLettered, ...(halted && { halted }), paused };
 		},
 		/** Resolves once nothing is pending (tests and the demo); rejects after about `timeoutMs` of real time. */
 		async idle(timeoutMs = 10_000): Promise<void> {

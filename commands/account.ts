@@ -1,31 +1,20 @@
 import {
-	type APIInteraction,
 	InteractionContextType,
 	ApplicationCommandOptionType as OptionType,
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
-import {
-	ACCOUNT_KEY,
-	type ActionResult,
-	type MofhClient,
-	MofhError,
-	VPANEL_USERNAME,
-} from '../src/clients/mofh.js';
+import type { MofhClient } from '../src/clients/mofh.js';
 import { type ButtonHandler, defineCommand } from '../src/command/command.js';
 import type { Responder } from '../src/command/responder.js';
-import { UserFacingError } from '../src/errors.js';
-import type { AccountAction, ActionOutcome } from '../src/events/event.js';
-import { renderActionResult, renderConfirmation } from '../src/render/action.js';
 import { COLOURS } from '../src/render/alert.js';
-import { confirmationRow, parseActionButton, STATUS_BUTTON } from '../src/render/components.js';
+import { STATUS_BUTTON } from '../src/render/components.js';
 import { fitEmbed, LIMITS } from '../src/render/limits.js';
 import { inline } from '../src/render/markdown.js';
 import { renderAccountStatus } from '../src/render/state.js';
 import type { AccountIndex } from '../src/state/account-index.js';
-import type { Ingest } from '../src/state/ingest.js';
-import type { KeyedLock } from '../src/state/keyed-lock.js';
 import type { AccountState } from '../src/state/project.js';
 import type { Store } from '../src/state/store.js';
+import { type AccountActionDeps, accountActions } from './account-actions.js';
 
 const KEY_OPTION = {
 	type: OptionType.String,
@@ -102,46 +91,11 @@ export const ACCOUNT = {
 	],
 } as const;
 
-export interface AccountCommandDeps {
-	store: Pick<Store, 'accounts' | 'keys' | 'actions' | 'seen' | 'claim'>;
+export interface AccountCommandDeps extends AccountActionDeps {
+	store: AccountActionDeps['store'] & Pick<Store, 'accounts'>;
 	accounts: AccountIndex;
-	mofh: Pick<MofhClient, 'configured' | 'missing' | 'getUserDomains' | 'suspend' | 'unsuspend'>;
-	/** The callbacks' ingest: the audit event and its outbox entry are written together. */
-	ingest: Ingest;
-	lock: KeyedLock;
+	mofh: AccountActionDeps['mofh'] & Pick<MofhClient, 'getUserDomains'>;
 }
-
-/** A confirmation waits this long for its button: as long as Discord lets the reply be edited. */
-const CONFIRMATION_TTL_MS = 15 * 60_000;
-/** A confirmed action's outcome is kept this long, so a repeated click answers instead of acting twice. */
-const OUTCOME_TTL_MS = 7 * 24 * 3_600_000;
-
-/** What the confirmation button will do, stored under the confirmation's id (the command's interaction id). */
-interface Pending {
-	action: AccountAction;
-	key: string;
-	reason?: string;
-	linked: boolean;
-	userId: string;
-	/** The vPanel username staff gave or hookcord remembered. */
-	username?: string;
-}
-
-/**
- * A confirmed action being carried out, kept (under the same key, for OUTCOME_TTL_MS) from the click
- * until its audit event is stored, and removed in the same commit as that event. One left behind by a
- * process that stopped meanwhile is recorded by `recordInterruptedActions`.
- */
-interface Started extends Pending {
-	confirmationId: string;
-	by: { id: string; name: string };
-	startedAt: number;
-	/** MOFH's outcome and answer, once known, when the audit event could not be stored at that moment. */
-	outcome?: ActionOutcome;
-	answer?: string;
-}
-
-const pendingKey = (confirmationId: string) => `pending:${confirmationId}`;
 
 /**
  * `/account status|domains|suspend|unsuspend`, the Status button on alerts, and the Confirm/Cancel
@@ -149,6 +103,8 @@ const pendingKey = (confirmationId: string) => `pending:${confirmationId}`;
  * unsuspend go to the MOFH reseller API.
  */
 export function account({ store, accounts, mofh, ingest, lock }: AccountCommandDeps) {
+	const { ask, actionButton } = accountActions({ store, mofh, ingest, lock });
+
 	async function showStatus(user: string, respond: Responder): Promise<void> {
 		await respond.defer(true);
 		const name = user.trim();
@@ -162,165 +118,10 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 		await respond.reply({ embeds: [renderAccountStatus(state)] });
 	}
 
-	async function ask(
-		request: Omit<Pending, 'userId' | 'username'> & { user?: string | undefined },
-		{ interaction, respond }: { interaction: APIInteraction; respond: Responder },
-	): Promise<void> {
-		const key = request.key.trim();
-		if (!ACCOUNT_KEY.test(key))
-			return respond.reply({
-				content:
-					'An account key is 1 to 8 letters and digits (chosen when the account was created). It is not the vPanel username (`host_12345678`).',
-			});
-		const told = request.user?.trim() || undefined;
-		if (told && !VPANEL_USERNAME.test(told))
-			return respond.reply({ content: 'The `user` option is a vPanel username such as `host_12345678`.' });
-		if (request.action === 'suspend' && !request.reason?.trim())
-			return respond.reply({ content: 'Give a reason: MOFH refuses a suspension without one.' });
-		if (!mofh.configured)
-			return respond.reply({
-				content: `The MOFH reseller API is not configured: set ${mofh.missing.join(' and ')} (reseller panel ▸ API ▸ Setup WHM API).`,
-			});
-		await respond.defer(true);
-		const remembered = (await store.keys.get(key.toLowerCase())) as string | undefined;
-		const username = told ?? remembered;
-		const pending: Pending = {
-			action: request.action,
-			key,
-			...(request.reason !== undefined && { reason: request.reason.trim() }),
-			linked: request.linked,
-			userId: actor(interaction).id,
-			...(username && { username }),
-		};
-		await store.actions.set(`pending:${interaction.id}`, pending, CONFIRMATION_TTL_MS);
-		await respond.reply({
-			embeds: [renderConfirmation(pending)],
-			components: [
-				confirmationRow({
-					action: pending.action,
-					key,
-					linked: pending.linked,
-					userId: pending.userId,
-					confirmationId: interaction.id,
-				}),
-			],
-		});
-	}
-
 	const statusButton: ButtonHandler = {
 		pattern: STATUS_BUTTON,
 		execute: (match, { respond }) => showStatus(match[1] as string, respond),
 	};
-
-	const actionButton: ButtonHandler = {
-		pattern: /^act:.{1,96}$/,
-		async execute(match, { interaction, respond }) {
-			const button = parseActionButton(match[0]);
-			if (!button) return respond.reply({ content: 'hookcord does not know this button.' });
-			const member = actor(interaction);
-			if (member.id !== button.userId)
-				return respond.reply({
-					content: `Only <@${button.userId}>, who ran the command, can confirm or cancel it.`,
-				});
-			const claimKey = `action:${button.confirmationId}`;
-			// One outcome per confirmation, however often (and wherever) the button is clicked or delivered.
-			const running = `${RUNNING}${Date.now()}`;
-			const claimed = await lock.run(claimKey, async () => {
-				const earlier = await store.claim(claimKey, running, OUTCOME_TTL_MS);
-				if (earlier) return { kind: 'repeat' as const, earlier };
-				const pending = (await store.actions.get(pendingKey(button.confirmationId))) as Pending | undefined;
-				const matches =
-					pending &&
-					!('startedAt' in pending) &&
-					pending.key === button.key &&
-					pending.linked === button.linked &&
-					pending.userId === button.userId &&
-					(button.verb === 'cancel' || pending.action === button.verb);
-				if (!matches) {
-					await store.seen.delete(claimKey);
-					return { kind: 'missing' as const };
-				}
-				await store.seen.set(claimKey, running, OUTCOME_TTL_MS);
-				if (button.verb === 'cancel') return { kind: 'fresh' as const, pending };
-				// Recorded before MOFH is asked: a stop from here on still leaves an audit event (see Started).
-				const started: Started = {
-					...pending,
-					confirmationId: button.confirmationId,
-					by: member,
-					startedAt: Date.now(),
-				};
-				await store.actions.set(pendingKey(button.confirmationId), started, OUTCOME_TTL_MS);
-				return { kind: 'fresh' as const, pending: started };
-			});
-			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier) });
-			if (claimed.kind === 'missing')
-				return respond.reply({
-					content: 'This confirmation has expired or does not match its command. Run the command again.',
-				});
-			const { pending } = claimed;
-			await respond.deferUpdate();
-			if (button.verb === 'cancel') {
-				await store.seen.set(
-					claimKey,
-					`cancelled by ${member.name}; nothing was sent to MOFH.`,
-					OUTCOME_TTL_MS,
-				);
-				await store.actions.delete(pendingKey(button.confirmationId));
-				return respond.reply({
-					content: `Cancelled: nothing was sent to MOFH about key ${inline(pending.key)}.`,
-					embeds: [],
-					components: [],
-				});
-			}
-			await carryOut(pending as Started, respond);
-		},
-	};
-
-	async function carryOut(pending: Started, respond: Responder): Promise<void> {
-		let result: ActionResult | undefined;
-		let failure: unknown;
-		try {
-			result =
-				pending.action === 'suspend'
-					? await mofh.suspend({ key: pending.key, reason: pending.reason ?? '', linked: pending.linked })
-					: await mofh.unsuspend(pending.key);
-		} catch (error) {
-			failure = error;
-		}
-		const outcome: ActionOutcome =
-			result?.outcome ?? (failure instanceof MofhError && failure.kind === 'timeout' ? 'unknown' : 'failed');
-		const answer =
-			result?.message ??
-			(failure instanceof UserFacingError ? failure.message : 'hookcord failed before MOFH answered.');
-		// MOFH naming the vPanel user wins; an unknown key belongs to no account.
-		const username = result?.vpUser ?? (result?.refusal === 'unknown_key' ? undefined : pending.username);
-		let auditProblem: string | undefined;
-		try {
-			await recordAudit({ store, ingest }, { ...pending, username, outcome, answer });
-		} catch (error) {
-			auditProblem = error instanceof Error ? error.message : String(error);
-			// Kept with the outcome, so the audit event is recorded with MOFH's answer once the store is back.
-			await store.actions
-				.set(pendingKey(pending.confirmationId), { ...pending, username, outcome, answer }, OUTCOME_TTL_MS)
-				.catch(() => {});
-		}
-		await respond.reply({
-			content: '',
-			embeds: [
-				renderActionResult({
-					...pending,
-					...(username ? { username } : { username: undefined }),
-					outcome,
-					answer,
-					...(result?.refusal && { refusal: result.refusal }),
-					...(auditProblem && { auditProblem }),
-				}),
-			],
-			components: [],
-		});
-		// Unexpected errors also go to the dispatcher, which logs them and notes it on the message.
-		if (failure && !(failure instanceof UserFacingError)) throw failure;
-	}
 
 	return defineCommand(
 		ACCOUNT,
@@ -366,88 +167,4 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 		},
 		[statusButton, actionButton],
 	);
-}
-
-type Finished = Started & { username?: string | undefined; outcome: ActionOutcome; answer: string };
-
-/**
- * Stores a carried-out action's audit event (the account's history, its channel) and, in the same commit,
- * removes the action's record; then keeps the outcome for repeated clicks. Identical for the same action
- * (the event is a duplicate when stored already), so two instances recording one action store it once.
- */
-async function recordAudit(
-	{ store, ingest }: Pick<AccountCommandDeps, 'store' | 'ingest'>,
-	action: Finished,
-): Promise<void> {
-	const key = pendingKey(action.confirmationId);
-	const { duplicate } = await ingest(
-		{
-			provider: 'mofh',
-			kind: 'account.action',
-			action: action.action,
-			key: action.key,
-			...(action.username && { username: action.username }),
-			...(action.action === 'suspend' && { reason: action.reason ?? '', linked: action.linked }),
-			by: action.by,
-			outcome: action.outcome,
-			answer: action.answer,
-			actionId: action.confirmationId,
-		},
-		[{ collection: 'actions', key, remove: true }],
-	);
-	if (duplicate) await store.actions.delete(key);
-	const summary = `${action.action} of ${action.key} by ${action.by.name}: ${action.outcome} (${action.answer})`;
-	await store.seen.set(`action:${action.confirmationId}`, summary, OUTCOME_TTL_MS).catch(() => {});
-}
-
-/** The answer recorded for an action whose process stopped before MOFH's answer was stored. */
-export const INTERRUPTED_ANSWER =
-	"hookcord stopped while carrying this out, before MOFH's answer was recorded: check the account in the reseller panel.";
-
-/**
- * Records the audit event of every confirmed action a stopped process left behind (started more than
- * INTERRUPTED_AFTER_MS ago, audit event not stored): with MOFH's answer when it was known, else as outcome
- * unknown. Run periodically by every instance with commands; safe to run on several at once (see
- * recordAudit). Returns how many it recorded.
- */
-export async function recordInterruptedActions(
-	deps: Pick<AccountCommandDeps, 'store' | 'ingest'>,
-	now: () => number = Date.now,
-): Promise<number> {
-	const { actions } = deps.store;
-	if (!actions.iterator) return 0;
-	const left: Started[] = [];
-	for await (const [, value] of actions.iterator(undefined)) {
-		const started = value as Partial<Started> | undefined;
-		if (typeof started?.startedAt === 'number' && now() - started.startedAt > INTERRUPTED_AFTER_MS)
-			left.push(started as Started);
-	}
-	for (const action of left)
-		await recordAudit(deps, {
-			...action,
-			outcome: action.outcome ?? 'unknown',
-			answer: action.answer ?? INTERRUPTED_ANSWER,
-		});
-	return left.length;
-}
-
-/** Marks a confirmation being carried out, with the time it started. */
-const RUNNING = 'running since ';
-/** Longer than any MOFH call can take (60 s for a POST): a confirmation still running then was cut off. */
-const INTERRUPTED_AFTER_MS = 3 * 60_000;
-
-/** The answer to a click on a confirmation that is already being carried out or done. */
-function repeatedClick(earlier: string): string {
-	if (!earlier.startsWith(RUNNING)) return `Already handled: ${earlier}`;
-	const since = Number(earlier.slice(RUNNING.length));
-	if (Date.now() - since < INTERRUPTED_AFTER_MS)
-		return 'This is being carried out already; the confirmation message shows the result when MOFH answers.';
-	return 'This confirmation was interrupted (hookcord stopped while asking MOFH): the outcome is unknown. Check the account in the reseller panel, then run the command again if needed.';
-}
-
-/** The member behind an interaction (guild interactions carry `member.user`, others `user`). */
-function actor(interaction: APIInteraction): { id: string; name: string } {
-	const user = interaction.member?.user ?? interaction.user;
-	if (!user) throw new UserFacingError('Discord did not say who clicked.');
-	return { id: user.id, name: user.global_name ?? user.username };
 }

@@ -1,6 +1,6 @@
 import { REST } from '@discordjs/rest';
 import type { FastifyBaseLogger } from 'fastify';
-import { recordInterruptedActions } from '../commands/account.js';
+import { recordInterruptedActions } from '../commands/account-actions.js';
 import { type CommandDeps, createCommands } from '../commands/index.js';
 import { createMofhClient } from './clients/mofh.js';
 import { createWooxyClient } from './clients/wooxy.js';

@@ -40,6 +40,8 @@ const { values } = parseArgs({
 		outage: { type: 'string' },
 		queued: { type: 'string' },
 		profile: { type: 'string' },
+		// `npm run bench -- --drain [--count N]`: the delivery worker's reads of a backlog (drain.ts).
+		drain: { type: 'boolean' },
 	},
 });
 const REQUESTS = Number(values.requests);
@@ -439,6 +441,7 @@ async function main(): Promise<void> {
 }
 
 if (values.storm) await import('./storm.js');
+else if (values.drain) await import('./drain.js');
 else
 	main().catch((error) => {
 		process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);

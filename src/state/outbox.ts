@@ -33,6 +33,9 @@ export interface FailedEntry extends OutboxEntry {
 	destination: string;
 }
 
+/** Rows read per step when paging the outbox in key order. */
+const READ_PAGE = 500;
+
 /** A new event's outbox entry, and the write that stores it (committed in the callback's unit, see ingest). */
 export function outboxAddition(event: Event): { entry: OutboxEntry; write: Write } {
 	const entry: OutboxEntry = { event, attempts: 0, notBefore: 0 };
@@ -84,14 +87,29 @@ export function createOutbox(
 		/** Every pending entry, in the store's order, one at a time: memory does not grow with the outbox. */
 		scan,
 		/**
-		 * The `limit` oldest pending entries after id `after` that `where` accepts, oldest first. Reads the
-		 * whole outbox but holds at most `limit` entries.
+		 * The `limit` oldest pending entries after id `after` that `where` accepts, oldest first. Where the
+		 * store keeps keys in order (SQLite, PostgreSQL) it reads from `after` on, a page at a time, until it
+		 * has them; elsewhere it reads the whole outbox. Either way it holds at most `limit` entries.
 		 */
 		async page(
 			limit: number,
 			{ after, where }: { after?: string | null; where?: (entry: OutboxEntry) => boolean } = {},
 		): Promise<OutboxEntry[]> {
 			const kept: OutboxEntry[] = [];
+			if (store.readAfter) {
+				for (let cursor = after ?? ''; kept.length < limit; ) {
+					const rows = await store.readAfter('outbox', cursor, READ_PAGE);
+					for (const { value } of rows) {
+						const entry = value as OutboxEntry;
+						if (where && !where(entry)) continue;
+						kept.push(entry);
+						if (kept.length === limit) break;
+					}
+					if (rows.length < READ_PAGE) break;
+					cursor = (rows.at(-1) as { key: string }).key;
+				}
+				return kept;
+			}
 			for await (const entry of scan()) {
 				const id = entry.event.id;
 				if ((after && id <= after) || (where && !where(entry))) continue;

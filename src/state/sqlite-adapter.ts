@@ -232,6 +232,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 		}
 	}
 
+	/** Up to `limit` stored rows (keys prefixed, values as stored) after `after`, below `upper`, in order. */
+	async pageAfter(after: string, upper: string, limit: number): Promise<{ key: string; value: string }[]> {
+		return this.#database.read(() => this.#page.all(after, '', upper, limit));
+	}
+
 	/** Up to `limit` stored keys (prefixed) after `after`, below `upper`, in order: no values read. */
 	keysAfter(after: string, upper: string, limit: number): string[] {
 		return this.#database.read(() => this.#keys.all(after, upper, limit)).map((row) => row.key);

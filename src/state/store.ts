@@ -1,6 +1,7 @@
 import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { COLLECTIONS, type CollectionName } from './collections.js';
 import { keyLister } from './keys.js';
+import { pageReader, type ReadAfter } from './pages.js';
 import { deserialize, serialize } from './serialize.js';
 import { SqliteDatabase } from './sqlite-adapter.js';
 import { protectSqliteFiles } from './sqlite-files.js';
@@ -30,6 +31,8 @@ export type Store = Record<CollectionName, Keyv> & {
 	read(collection: CollectionName, key: string): Promise<Read>;
 	/** A collection's keys (unprefixed), without reading their values: in key order except on Redis. */
 	listKeys(name: CollectionName): AsyncIterable<string>;
+	/** A page of a collection after a key, in key order: SQLite and PostgreSQL only (see pages.ts). */
+	readAfter?: ReadAfter;
 	close(): Promise<void>;
 };
 
@@ -56,6 +59,7 @@ export async function openStore(storeUrl: string): Promise<Store> {
 		keyv.on('error', () => {});
 		collections[name] = keyv;
 	}
+	const readAfter = pageReader(scheme, collections);
 	return {
 		...collections,
 		description: describeStoreUrl(storeUrl),
@@ -66,6 +70,7 @@ export async function openStore(storeUrl: string): Promise<Store> {
 		commit: committer(scheme, collections),
 		read: reader(scheme, collections),
 		listKeys: keyLister(scheme, collections),
+		...(readAfter && { readAfter }),
 		async close() {
 			await Promise.allSettled(COLLECTIONS.map((name) => collections[name].disconnect()));
 		},

@@ -86,7 +86,12 @@ export class SqliteDatabase {
 		this.#scheduled = false;
 		if (this.#reading) {
 			this.#reading = false;
-			this.#end.run();
+			try {
+				this.#end.run();
+			} catch {
+				// A read transaction changed nothing: ending it any way frees the connection for the writes.
+				if (this.db.inTransaction) this.db.exec('ROLLBACK');
+			}
 		}
 		const group = this.#queue.splice(0, MAX_GROUP);
 		if (this.#queue.length > 0) this.#schedule();

@@ -92,7 +92,7 @@ export function accountActions({ store, mofh, ingest, lock }: AccountActionDeps)
 			userId: actor(interaction).id,
 			...(username && { username }),
 		};
-		await store.actions.set(`pending:${interaction.id}`, pending, CONFIRMATION_TTL_MS);
+		await store.actions.set(pendingKey(interaction.id), pending, CONFIRMATION_TTL_MS);
 		await respond.reply({
 			embeds: [renderConfirmation(pending)],
 			components: [

@@ -115,7 +115,7 @@ export function renderActionResult(report: ActionReport): APIEmbed {
 		],
 		footer: {
 			text: report.auditProblem
-				? `The audit line could not be stored: ${report.auditProblem}`
+				? `The audit line could not be stored yet (${report.auditProblem}); hookcord records it within a few minutes once the store takes it.`
 				: 'Recorded in the account history and posted to its alert channel.',
 		},
 	});

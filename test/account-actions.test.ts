@@ -255,7 +255,10 @@ describe('a confirmed action whose process stopped before its audit event was st
 		const interact = instance(store, flaky, mofh);
 		const confirm = await confirmButton(interact);
 		const done = await interact(3, { custom_id: confirm, component_type: 2 });
-		assert.match(JSON.stringify(done.edit), /The audit line could not be stored yet .*records it within a few minutes/);
+		assert.match(
+			JSON.stringify(done.edit),
+			/The audit line could not be stored yet .*records it within a few minutes/,
+		);
 		const id = confirm.split(':').at(-1);
 		refuse = false;
 		assert.equal(await recordInterruptedActions({ store, ingest: flaky }, FOUR_MINUTES_ON), 1);

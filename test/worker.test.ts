@@ -111,7 +111,13 @@ describe('delivery worker', () => {
 		});
 		await backlog(3, 'host_h');
 		assert.ok(worker.status().halted, 'delivery halted');
+		assert.equal(
+			worker.status().inOutbox,
+			3,
+			'the backlog counts what memory holds before the next full read',
+		);
 		await clock.advance(600_000);
+		assert.equal(worker.status().inOutbox, 3, 'and what the sweeps read');
 		assert.equal(attempts.length, 1, 'one request, then silence');
 		assert.equal((await outbox.pending()).length, 3);
 	});

@@ -74,7 +74,10 @@ interface Queue {
 export interface WorkerStatus {
 	/** Alerts held in memory to send (at most a page per destination). */
 	pending: number;
-	/** Alerts in the outbox at the last full read of it (at start, then every sweep): the whole backlog. */
+	/**
+	 * The whole backlog: alerts in the outbox at the last full read of it (at start, then every sweep), or
+	 * those held in memory when more.
+	 */
 	inOutbox: number;
 	delivered: number;
 	deadLettered: number;
@@ -548,7 +551,14 @@ export function createWorker(options: WorkerOptions) {
 					until: queue.pausedUntil,
 				}));
 			const pending = [...queues.values()].reduce((sum, queue) => sum + queue.entries.length, 0);
-			return { pending, inOutbox, delivered, deadLettered, ...(halted && { halted }), paused };
+			return {
+				pending,
+				inOutbox: Math.max(inOutbox, pending),
+				delivered,
+				deadLettered,
+				...(halted && { halted }),
+				paused,
+			};
 		},
 		/** Resolves once nothing is pending (tests and the demo); rejects after about `timeoutMs` of real time. */
 		async idle(timeoutMs = 10_000): Promise<void> {

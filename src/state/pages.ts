@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import type { CollectionName } from './collections.js';
-import { deserialize } from './serialize.js';
+import { storedValue } from './serialize.js';
 import type { SqliteAdapter } from './sqlite-adapter.js';
 import { sqlKey, sqlTable } from './unit.js';
 
@@ -58,9 +58,8 @@ function live(rows: { key: string; value: string }[], prefix: string): Entry[] {
 	const entries: Entry[] = [];
 	for (const { key, value } of rows) {
 		if (!key.startsWith(prefix)) continue;
-		const data = deserialize<{ value?: unknown; expires?: number }>(value);
-		if (typeof data?.expires === 'number' && data.expires <= now) continue;
-		entries.push({ key: key.slice(prefix.length), value: data?.value });
+		const stored = storedValue(value, now);
+		if (stored.live) entries.push({ key: key.slice(prefix.length), value: stored.value });
 	}
 	return entries;
 }

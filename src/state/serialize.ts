@@ -17,3 +17,9 @@ export function serialize(data: unknown): string {
 export function deserialize<T>(text: string): T {
 	return (MARKED.test(text) ? defaultDeserialize(text) : JSON.parse(text)) as T;
 }
+
+/** A stored entry's value as Keyv reads it: `live` is false once its `expires` has passed. */
+export function storedValue(text: string, now = Date.now()): { value: unknown; live: boolean } {
+	const data = deserialize<{ value?: unknown; expires?: number } | null>(text);
+	return { value: data?.value, live: typeof data?.expires !== 'number' || data.expires > now };
+}

@@ -1,6 +1,6 @@
 import type Keyv from 'keyv';
 import type { CollectionName } from './collections.js';
-import { deserialize } from './serialize.js';
+import { storedValue } from './serialize.js';
 import type { SqliteAdapter } from './sqlite-adapter.js';
 
 /** One value to store as part of a unit; read back with `store[collection].get(key)` like any other. */
@@ -54,11 +54,10 @@ export function redisKey(collection: Keyv, key: string): string {
 	return store.createKeyPrefix(key, store.namespace);
 }
 
-/** What Keyv itself would hand its adapter for `set(key, value, ttl)`: the prefixed key and the stored form. */
-async function stored(collection: Keyv, write: Write) {
+/** What Keyv itself would hand its adapter as the value for `set(key, value, ttl)`: the stored form. */
+async function storedForm(collection: Keyv, write: Write): Promise<string> {
 	const expires = write.ttlMs === undefined ? undefined : Date.now() + write.ttlMs;
-	const value = (await collection.serializeData({ value: write.value, expires })) as string;
-	return { key: sqlKey(collection, write.key), value };
+	return (await collection.serializeData({ value: write.value, expires })) as string;
 }
 
 /**
@@ -87,8 +86,12 @@ export function committer(
 					changes.map(async (change) => {
 						const collection = collections[change.collection];
 						const adapter = collection.store as SqliteAdapter;
-						if (removes(change)) return { adapter, key: sqlKey(collection, change.key), value: undefined };
-						return { adapter, ...(await stored(collection, change)) };
+						const key = sqlKey(collection, change.key);
+						return {
+							adapter,
+							key,
+							value: removes(change) ? undefined : await storedForm(collection, change),
+						};
 					}),
 				);
 				const [first] = rows;
@@ -141,7 +144,8 @@ export function committer(
 						if (removes(change))
 							return `c${i} AS (DELETE FROM ${table(change)}
 								WHERE key = ${param(storedKey(change))} AND EXISTS (SELECT 1 FROM held))`;
-						const { key, value } = await stored(collections[change.collection], change);
+						const key = storedKey(change);
+						const value = await storedForm(collections[change.collection], change);
 						// Expected absent: a plain insert, so one racing in first makes this one fail (unique key).
 						return `c${i} AS (INSERT INTO ${table(change)} (key, value)
 							SELECT ${param(key)}::text, ${param(value)}::text FROM held
@@ -174,8 +178,7 @@ export function committer(
 						const collection = collections[change.collection];
 						const key = redisKey(collection, change.key);
 						if (removes(change)) return { key, args: ['del', '', '', ''] };
-						const expires = change.ttlMs === undefined ? undefined : Date.now() + change.ttlMs;
-						const value = (await collection.serializeData({ value: change.value, expires })) as string;
+						const value = await storedForm(collection, change);
 						const ttl = change.ttlMs === undefined ? '' : String(change.ttlMs);
 						const expect =
 							change.expect === undefined ? '' : change.expect === null ? '!' : `=${change.expect}`;
@@ -226,9 +229,8 @@ export function reader(
 ): (collection: CollectionName, key: string) => Promise<Read> {
 	const parse = (stored: string | null | undefined): Read => {
 		if (stored === null || stored === undefined) return { value: undefined, stored: null };
-		const data = deserialize<{ value?: unknown; expires?: number }>(stored);
-		const live = typeof data?.expires !== 'number' || data.expires > Date.now();
-		return { value: live ? data?.value : undefined, stored };
+		const { value, live } = storedValue(stored);
+		return { value: live ? value : undefined, stored };
 	};
 	switch (scheme) {
 		case 'postgres':

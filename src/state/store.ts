@@ -2,7 +2,7 @@ import Keyv, { type KeyvStoreAdapter } from 'keyv';
 import { COLLECTIONS, type CollectionName } from './collections.js';
 import { keyLister } from './keys.js';
 import { pageReader, type ReadAfter } from './pages.js';
-import { deserialize, serialize } from './serialize.js';
+import { deserialize, serialize, storedValue } from './serialize.js';
 import { SqliteDatabase } from './sqlite-adapter.js';
 import { protectSqliteFiles } from './sqlite-files.js';
 import { describeStoreUrl } from './store-url.js';
@@ -126,9 +126,9 @@ async function adapterFactory(
 type Claim = Store['claim'];
 
 /** Keyv's stored form of a value, so `seen.get` and pruning read claimed rows like any other. */
-const keyvForm = (value: string, ttlMs: number) => JSON.stringify({ value, expires: Date.now() + ttlMs });
+const keyvForm = (value: string, ttlMs: number) => serialize({ value, expires: Date.now() + ttlMs });
 const keyvValue = (stored: string | null | undefined) =>
-	stored ? ((JSON.parse(stored) as { value?: string }).value ?? undefined) : undefined;
+	stored ? (storedValue(stored).value as string | undefined) : undefined;
 
 function claimer(scheme: string, seen: Keyv): Claim {
 	if (scheme === 'redis' || scheme === 'rediss') {

@@ -6,10 +6,10 @@ import {
 	MofhError,
 	VPANEL_USERNAME,
 } from '../src/clients/mofh.js';
-import type { ButtonHandler } from '../src/command/command.js';
-import type { Responder } from '../src/command/responder.js';
 import { UserFacingError } from '../src/errors.js';
 import type { AccountAction, ActionOutcome } from '../src/events/event.js';
+import type { ButtonHandler } from '../src/interactions/define-command.js';
+import type { Responder } from '../src/interactions/responder.js';
 import { renderActionResult, renderConfirmation } from '../src/render/action.js';
 import { confirmationRow, parseActionButton } from '../src/render/components.js';
 import { inline } from '../src/render/markdown.js';

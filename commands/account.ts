@@ -4,15 +4,15 @@ import {
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
 import type { MofhClient } from '../src/clients/mofh.js';
-import { type ButtonHandler, defineCommand } from '../src/command/command.js';
-import type { Responder } from '../src/command/responder.js';
+import { type ButtonHandler, defineCommand } from '../src/interactions/define-command.js';
+import type { Responder } from '../src/interactions/responder.js';
 import { COLOURS } from '../src/render/alert.js';
 import { STATUS_BUTTON } from '../src/render/components.js';
 import { fitEmbed, LIMITS } from '../src/render/limits.js';
 import { inline } from '../src/render/markdown.js';
 import { renderAccountStatus } from '../src/render/state.js';
 import type { AccountIndex } from '../src/state/account-index.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import type { Store } from '../src/state/store.js';
 import { type AccountActionDeps, accountActions } from './account-actions.js';
 

@@ -3,8 +3,8 @@ import {
 	ApplicationCommandOptionType as OptionType,
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
-import { defineCommand } from '../src/command/command.js';
 import type { Worker } from '../src/delivery/worker.js';
+import { defineCommand } from '../src/interactions/define-command.js';
 import { inline } from '../src/render/markdown.js';
 import { renderFailed } from '../src/render/state.js';
 import type { Outbox } from '../src/state/outbox.js';

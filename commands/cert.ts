@@ -3,10 +3,10 @@ import {
 	ApplicationCommandOptionType as OptionType,
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
-import { defineCommand } from '../src/command/command.js';
+import { defineCommand } from '../src/interactions/define-command.js';
 import { inline } from '../src/render/markdown.js';
 import { renderCertStatus } from '../src/render/state.js';
-import type { CertState } from '../src/state/project.js';
+import type { CertState } from '../src/state/projections.js';
 import type { Store } from '../src/state/store.js';
 
 export const CERT = {

@@ -5,13 +5,13 @@ import {
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
 import type { MofhClient } from '../src/clients/mofh.js';
-import { defineCommand } from '../src/command/command.js';
+import { defineCommand } from '../src/interactions/define-command.js';
 import { COLOURS } from '../src/render/alert.js';
 import { statusButtons } from '../src/render/components.js';
 import { fitEmbed } from '../src/render/limits.js';
 import { inline } from '../src/render/markdown.js';
 import { STATUS_LABELS } from '../src/render/state.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import type { Store } from '../src/state/store.js';
 
 export const DOMAIN = {

@@ -1,5 +1,13 @@
-import type { Command, CommandData } from '../src/command/command.js';
+import { REST } from '@discordjs/rest';
+import type { FastifyBaseLogger } from 'fastify';
+import { createMofhClient } from '../src/clients/mofh.js';
+import { createWooxyClient } from '../src/clients/wooxy.js';
+import type { Config } from '../src/config.js';
+import type { Command, CommandData } from '../src/interactions/define-command.js';
+import { createDispatcher, type Dispatch } from '../src/interactions/dispatch.js';
+import { staffPolicy } from '../src/interactions/staff.js';
 import { ACCOUNT, account } from './account.js';
+import { recordInterruptedActions } from './account-actions.js';
 import { ALERTS, alerts } from './alerts.js';
 import { CERT, cert } from './cert.js';
 import { DOMAIN, domain } from './domain.js';
@@ -18,4 +26,63 @@ export type CommandDeps = Parameters<typeof account>[0] &
 /** Every slash command, bound to its dependencies and dispatched by name. */
 export function createCommands(deps: CommandDeps): Command[] {
 	return [account(deps), domain(deps), wooxy(deps), cert(deps), alerts(deps)];
+}
+
+export interface StaffCommands {
+	dispatch: Dispatch;
+	/** Closes the commands' HTTP clients (Wooxy, MOFH) and stops the check for interrupted actions. */
+	close(): Promise<void>;
+}
+
+/** How often every instance with commands looks for confirmed actions left without an audit event. */
+const INTERRUPTED_CHECK_MS = 60_000;
+
+/**
+ * The slash commands bound to their clients, behind the staff gate: what answers Discord's interactions
+ * on both paths (gateway and `POST /interactions`). Loaded only by a process Discord can reach (a bot
+ * token or an interactions key): a receiver or a dry run never loads the commands, their HTTP clients
+ * or discord.js REST.
+ */
+export function createStaffCommands(
+	config: Config,
+	deps: Omit<CommandDeps, 'wooxy' | 'mofh'>,
+	logger: FastifyBaseLogger,
+): StaffCommands {
+	const wooxy = createWooxyClient({
+		apiUrl: config.wooxy.apiUrl,
+		secrets: [deps.hookSecret],
+		...(config.wooxy.apiToken && { token: config.wooxy.apiToken }),
+	});
+	const mofh = createMofhClient({
+		apiUrl: config.mofh.apiUrl,
+		...(config.mofh.username && { username: config.mofh.username }),
+		...(config.mofh.password && { password: config.mofh.password }),
+	});
+	// Interaction answers use the interaction token, not the bot token: this REST works in both modes.
+	const rest = new REST({ api: config.discord.apiUrl });
+	if (config.discord.token) rest.setToken(config.discord.token);
+	const log = logger.child({ component: 'commands' });
+	// A staff action confirmed on a process that stopped before storing its audit event still gets one.
+	// This timer is the commands' only scheduled work; it belongs with the other periodic jobs once they
+	// have a home of their own.
+	const interrupted = setInterval(() => {
+		recordInterruptedActions(deps).then(
+			(count) => {
+				if (count > 0) log.warn(`recorded the audit event of ${count} staff action(s) cut off by a stop`);
+			},
+			(error) => log.warn({ err: error }, 'could not check for interrupted staff actions'),
+		);
+	}, INTERRUPTED_CHECK_MS);
+	interrupted.unref();
+	return {
+		dispatch: createDispatcher(
+			createCommands({ ...deps, wooxy, mofh }),
+			{ staff: staffPolicy(config), log },
+			rest,
+		),
+		async close() {
+			clearInterval(interrupted);
+			await Promise.all([wooxy.close(), mofh.close()]);
+		},
+	};
 }

@@ -5,7 +5,7 @@ import {
 	PermissionFlagsBits,
 } from 'discord-api-types/v10';
 import type { WooxyClient, WooxyWebhook } from '../src/clients/wooxy.js';
-import { defineCommand } from '../src/command/command.js';
+import { defineCommand } from '../src/interactions/define-command.js';
 import { COLOURS } from '../src/render/alert.js';
 import { fitEmbed, LIMITS } from '../src/render/limits.js';
 import { inline, line } from '../src/render/markdown.js';

@@ -164,11 +164,11 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	});
 
 	const callbackUrls = urlsFor(config.publicUrl, hookSecret);
-	// The commands load only where Discord can send interactions (see staff-commands.ts).
+	// The commands load only where Discord can send interactions (see commands/index.ts).
 	const commands = options.dispatch
 		? { dispatch: options.dispatch, close: async () => {} }
 		: config.discord.publicKey || config.discord.token
-			? (await import('./staff-commands.js')).createStaffCommands(
+			? (await import('../commands/index.js')).createStaffCommands(
 					config,
 					{ store, accounts, ingest, lock, outbox, worker, callbackUrl: callbackUrls.wooxy, hookSecret },
 					logger,

@@ -6,7 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { ParsedEvent } from '../src/events/event.js';
 import { fingerprint } from '../src/events/fingerprint.js';
 import { StoreUnavailableError } from '../src/state/ingest.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import { openStore, type Store } from '../src/state/store.js';
 import type { RedisAdapter } from '../src/state/unit.js';
 import { deliveryHarness } from './helpers.js';

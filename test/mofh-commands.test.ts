@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { type APIEmbed, PermissionFlagsBits } from 'discord-api-types/v10';
 import type { Service } from '../src/service.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import type { DiscordDouble } from './doubles/discord.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
 import { type Final, type Interactions, startInteractions, TRANSPORTS, text } from './interactions.js';

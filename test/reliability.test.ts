@@ -3,7 +3,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
 import type { OutgoingMessage } from '../src/delivery/senders.js';
 import type { ParsedEvent } from '../src/events/event.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import { pruneExpired, type Store } from '../src/state/store.js';
 import { deliveryHarness } from './helpers.js';
 import { until } from './poll.js';

@@ -20,7 +20,7 @@ import {
 } from '../src/render/limits.js';
 import { embedToText } from '../src/render/plain.js';
 import { renderAccountStatus, renderCertStatus, renderFailed } from '../src/render/state.js';
-import { projectAccount, projectCert } from '../src/state/project.js';
+import { projectAccount, projectCert } from '../src/state/projections.js';
 
 const RECEIVED = Date.UTC(2024, 2, 1, 9, 30, 15, 250);
 const DAY = 86_400_000;

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Event } from '../src/events/event.js';
 import { newEventId } from '../src/events/id.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
-import type { AccountState } from '../src/state/project.js';
+import type { AccountState } from '../src/state/projections.js';
 import { createProjector } from '../src/state/projector.js';
 import { openStore, type Store } from '../src/state/store.js';
 import { deferrer, privateStore, unavailable } from './stores.js';

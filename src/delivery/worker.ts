@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type Topic, topicOf } from '../events/event.js';
-import { digest } from '../events/id.js';
+import { shortHash } from '../events/id.js';
 import { composeMessage } from '../render/message.js';
 import { type BatchRecord, type Outbox, type OutboxEntry, sortedIndex } from '../state/outbox.js';
 import type { Destination } from './destinations.js';
@@ -331,7 +331,7 @@ export function createWorker(options: WorkerOptions) {
 		);
 		const { ids } = composed;
 		const batch: BatchRecord = {
-			nonce: ids.length === 1 ? (ids[0] as string) : digest(ids.join(',')),
+			nonce: ids.length === 1 ? (ids[0] as string) : shortHash(ids.join(',')),
 			ids,
 			content: composed.content,
 			embeds: composed.embeds,

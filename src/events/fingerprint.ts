@@ -1,5 +1,5 @@
 import type { ParsedEvent } from './event.js';
-import { digest } from './id.js';
+import { shortHash } from './id.js';
 
 /**
  * How long an identical callback counts as a provider retry rather than news. Wooxy retries the same body
@@ -15,7 +15,7 @@ export const DUPLICATE_WINDOW_MS: Record<ParsedEvent['provider'], number> = {
 
 /** What makes two callbacks the same: the parsed event, fields in a stable order. */
 export function fingerprint(event: ParsedEvent): string {
-	return `${event.provider}:${digest(canonical(event), 32)}`;
+	return `${event.provider}:${shortHash(canonical(event), 32)}`;
 }
 
 function canonical(value: unknown): string {

@@ -32,8 +32,8 @@ export function newEventId(now: number): string {
 	return `${time}${seq}${rand}`;
 }
 
-/** A stable short digest (base36, `length` chars) of some text: nonces and fingerprints. */
-export function digest(text: string, length = 25): string {
+/** A stable short hash (base36, `length` chars) of some text: nonces and fingerprints. */
+export function shortHash(text: string, length = 25): string {
 	const hex = createHash('sha256').update(text).digest('hex');
 	return BigInt(`0x${hex}`).toString(36).padStart(length, '0').slice(0, length);
 }

@@ -7,12 +7,12 @@ import {
 	InteractionType,
 } from 'discord-api-types/v10';
 import type { FastifyBaseLogger } from 'fastify';
-import type { ButtonHandler, Command, Invocation } from '../command/command.js';
-import { Responder, type SendInitial } from '../command/responder.js';
 import { UserFacingError } from '../errors.js';
 import { COMPONENT_LIMITS } from '../render/components.js';
 import { codePoints, LIMITS } from '../render/limits.js';
 import { line } from '../render/markdown.js';
+import type { ButtonHandler, Command, Invocation } from './define-command.js';
+import { Responder, type SendInitial } from './responder.js';
 import { refuseStaff, type StaffPolicy } from './staff.js';
 
 /** Answer before Discord's 3-second window closes (PLATFORM.md §1). */

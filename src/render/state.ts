@@ -2,7 +2,7 @@ import { TimestampStyles, time } from '@discordjs/formatters';
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
 import { summarize } from '../events/summary.js';
-import type { AccountState, CertState } from '../state/project.js';
+import type { AccountState, CertState } from '../state/projections.js';
 import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
 import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
 import { COLOURS } from './alert.js';

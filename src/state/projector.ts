@@ -1,7 +1,7 @@
 import type { Event } from '../events/event.js';
 import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { projectAccount, projectCert, projectTicket } from './project.js';
+import { projectAccount, projectCert, projectTicket } from './projections.js';
 import type { Store } from './store.js';
 import type { Change } from './unit.js';
 

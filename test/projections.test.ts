@@ -13,7 +13,7 @@ import {
 	projectCert,
 	projectTicket,
 	type TicketState,
-} from '../src/state/project.js';
+} from '../src/state/projections.js';
 
 const T0 = Date.UTC(2024, 0, 1);
 const MINUTE = 60_000;

@@ -26,6 +26,7 @@ import {
 	ApplicationCommandOptionType,
 	ApplicationCommandType,
 	ChannelType,
+	ComponentType,
 	EmbedType,
 	GatewayCloseCodes,
 	GatewayDispatchEvents,
@@ -54,8 +55,15 @@ export interface DiscordDoubleOptions {
 	botUserId?: string;
 	/** Known text channel ids. When given, any other channel id answers 404 Unknown Channel (10003). */
 	channels?: string[];
-	/** Known webhooks. When given, any other id/token pair answers 404 Unknown Webhook (10015). */
-	webhooks?: { id: string; token: string }[];
+	/**
+	 * Known webhooks. When given, any other id/token pair answers 404 Unknown Webhook (10015). A webhook
+	 * belongs to `channelId` (a text or forum channel; default the first text channel).
+	 */
+	webhooks?: { id: string; token: string; channelId?: string }[];
+	/** Forum channels (type 15): posts are threads made with a first message; nothing is posted in them directly. */
+	forums?: string[];
+	/** Active threads per guild before Discord answers 160006 (community reports say 1,000). */
+	maxActiveThreads?: number;
 	/** HELLO heartbeat interval; the 41250 ms default keeps heartbeats out of short tests (PLATFORM.md §4.6). */
 	heartbeatInterval?: number;
 	/** How long an injected interaction may wait for its callback; Discord allows 3 s (PLATFORM.md §1). */
@@ -157,6 +165,35 @@ export interface CommandRegistration {
 }
 
 export type RateLimitScope = 'user' | 'shared' | 'global';
+
+/** A thread (or forum post) as the double keeps it (PLATFORM.md §7). */
+export interface ThreadState {
+	id: string;
+	parentId: string;
+	name: string;
+	/** 11 public, 12 private. */
+	type: ChannelType.PublicThread | ChannelType.PrivateThread;
+	archived: boolean;
+	locked: boolean;
+	autoArchiveDuration: number;
+	/** How it was made: from a message, without one, as a forum post, or by a webhook into a forum. */
+	origin: 'message' | 'channel' | 'forum' | 'webhook';
+	/** Times it went from archived back to active by a message posted into it. */
+	unarchivedByPost: number;
+}
+
+/** A modal the bot answered an interaction with (callback type 9). */
+export interface ModalShown {
+	interactionId: string;
+	token: string;
+	channelId: string | null;
+	body: { custom_id: string; title: string; components: unknown[] };
+}
+
+/** What a member submits in a modal: values by text input custom id. */
+export interface ModalSubmitInit extends Omit<ChatInputInit, 'commandName' | 'options'> {
+	values: Record<string, string>;
+}
 
 /** One scripted answer. Exactly one of `status`, `hang`, `reset` or `createThenFail` is meaningful. */
 export interface FaultResponse {
@@ -298,6 +335,11 @@ const unknownChannel = (): Reply => apiError(404, 'Unknown Channel', 10003);
 const unknownMessage = (): Reply => apiError(404, 'Unknown Message', 10008);
 const unknownWebhook = (): Reply => apiError(404, 'Unknown Webhook', 10015);
 const unknownInteraction = (): Reply => apiError(404, 'Unknown interaction', 10062);
+const wrongChannelType = (): Reply => apiError(400, 'Cannot execute action on this channel type', 50024);
+const threadLocked = (): Reply => apiError(403, 'Thread is locked', 160005);
+const tooManyThreads = (): Reply => apiError(400, 'Maximum number of active threads reached', 160006);
+/** A thread's auto-archive duration in minutes: one of these four (PLATFORM.md §7). */
+const ARCHIVE_DURATIONS = new Set<unknown>([60, 1440, 4320, 10080]);
 
 function asRecord(value: unknown): Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -445,6 +487,69 @@ function validateChoices(raw: unknown): Reply | null {
 				);
 		} else if (typeof choice.value !== 'number') {
 			addError(errors, ['data', 'choices', i, 'value'], 'BASE_TYPE_REQUIRED', 'This field is required');
+		}
+	});
+	return Object.keys(errors).length > 0 ? apiError(400, 'Invalid Form Body', 50035, errors) : null;
+}
+
+/**
+ * A modal answer (callback type 9): `custom_id` 1-100, `title` 1-45, 1-5 components, each an action row
+ * holding one text input or a label (title <= 45) wrapping one, or a text display; text inputs with a
+ * custom id 1-100, style 1 or 2, lengths within 0-4000 (PLATFORM.md §7).
+ */
+function validateModal(data: Record<string, unknown>): Reply | null {
+	const errors: FormErrors = {};
+	const between = (path: (string | number)[], value: unknown, min: number, max: number) => {
+		const length = textLength(value);
+		if (typeof value !== 'string' || length < min || length > max)
+			addError(errors, path, 'BASE_TYPE_BAD_LENGTH', `Must be between ${min} and ${max} in length.`);
+	};
+	between(['data', 'custom_id'], data.custom_id, 1, 100);
+	between(['data', 'title'], data.title, 1, 45);
+	const components = asArray(data.components);
+	if (components.length < 1 || components.length > 5)
+		addError(errors, ['data', 'components'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 5 in length.');
+	const textInput = (path: (string | number)[], raw: unknown, labelled: boolean) => {
+		const input = asRecord(raw);
+		if (input.type !== ComponentType.TextInput) {
+			addError(errors, [...path, 'type'], 'COMPONENT_TYPE_INVALID', 'Only text inputs are handled here.');
+			return;
+		}
+		between([...path, 'custom_id'], input.custom_id, 1, 100);
+		if (input.style !== 1 && input.style !== 2)
+			addError(errors, [...path, 'style'], 'BASE_TYPE_CHOICES', 'Value must be one of {1, 2}.');
+		// Inside a label the label carries the text; a text input in an action row has its own (deprecated).
+		if (!labelled) between([...path, 'label'], input.label, 1, 45);
+		for (const bound of ['min_length', 'max_length'] as const) {
+			const value = input[bound];
+			if (value !== undefined && (typeof value !== 'number' || value < 0 || value > 4000))
+				addError(errors, [...path, bound], 'NUMBER_TYPE_MAX', 'Must be between 0 and 4000.');
+		}
+		if (input.value !== undefined && textLength(input.value) > 4000)
+			addError(errors, [...path, 'value'], 'BASE_TYPE_MAX_LENGTH', 'Must be 4000 or fewer in length.');
+		if (input.placeholder !== undefined && textLength(input.placeholder) > 100)
+			addError(errors, [...path, 'placeholder'], 'BASE_TYPE_MAX_LENGTH', 'Must be 100 or fewer in length.');
+	};
+	components.forEach((raw, i) => {
+		const component = asRecord(raw);
+		const path = ['data', 'components', i];
+		if (component.type === ComponentType.ActionRow) {
+			const inner = asArray(component.components);
+			if (inner.length !== 1)
+				addError(
+					errors,
+					[...path, 'components'],
+					'BASE_TYPE_BAD_LENGTH',
+					'Must be between 1 and 1 in length.',
+				);
+			inner.forEach((input, j) => {
+				textInput([...path, 'components', j], input, false);
+			});
+		} else if (component.type === ComponentType.Label) {
+			between([...path, 'label'], component.label, 1, 45);
+			textInput([...path, 'component'], component.component, true);
+		} else if (component.type !== ComponentType.TextDisplay) {
+			addError(errors, [...path, 'type'], 'COMPONENT_TYPE_INVALID', 'Invalid component type for a modal.');
 		}
 	});
 	return Object.keys(errors).length > 0 ? apiError(400, 'Invalid Form Body', 50035, errors) : null;
@@ -704,6 +809,8 @@ interface GatewaySession {
 
 interface InjectedInteraction {
 	token: string;
+	/** The interaction type (2 command, 3 component, 5 modal submit, …): a modal cannot answer a submit. */
+	type: number;
 	channelId: string | null;
 	at: number;
 	acknowledged: boolean;
@@ -757,6 +864,16 @@ export class DiscordDouble {
 	readonly edits: WebhookEdit[] = [];
 	readonly channelEdits: ChannelMessageEdit[] = [];
 	readonly commandRegistrations: CommandRegistration[] = [];
+	/** Forum channels announced in GUILD_CREATE. */
+	readonly forumIds: string[];
+	/** Every thread and forum post, by id (a thread started from a message has that message's id). */
+	readonly threads = new Map<string, ThreadState>();
+	/** Thread creations refused: 160004 (a second thread for one message) and 429s. */
+	readonly threadRefusals: { code: number | 'rate_limited'; path: string }[] = [];
+	/** Modals the bot answered with, in order. */
+	readonly modals: ModalShown[] = [];
+	/** While set, every thread creation answers 429 with this `retry_after` (seconds): the bucket observed for minutes. */
+	threadRateLimitSeconds: number | null = null;
 	readonly identifies: Record<string, unknown>[] = [];
 	/** While true, an IDENTIFY is recorded but not answered with READY until `releaseReady()`: a handshake that hangs. */
 	holdReady = false;
@@ -800,6 +917,7 @@ export class DiscordDouble {
 		this.guildId = options.guildId ?? snowflake();
 		this.#strictChannels = options.channels !== undefined;
 		this.channelIds = options.channels ?? [snowflake()];
+		this.forumIds = options.forums ?? [];
 		this.#wss.on('connection', (socket, req) => this.#onGatewayConnection(socket, req));
 		this.#defineRoutes();
 	}
@@ -978,9 +1096,12 @@ export class DiscordDouble {
 	 * Send INTERACTION_CREATE over every connected gateway socket (PLATFORM.md §4.7) and remember the token
 	 * so the callback can be checked (3 s deadline, single acknowledgement). Throws when nobody listens.
 	 */
-	injectInteraction<T extends { id: string; token: string; channel_id?: string }>(payload: T): T {
+	injectInteraction<T extends { id: string; token: string; channel_id?: string; type?: number }>(
+		payload: T,
+	): T {
 		this.#interactions.set(payload.id, {
 			token: payload.token,
+			type: typeof payload.type === 'number' ? payload.type : InteractionType.ApplicationCommand,
 			channelId: payload.channel_id ?? null,
 			at: Date.now(),
 			acknowledged: false,
@@ -995,6 +1116,8 @@ export class DiscordDouble {
 	makeChatInputInteraction(init: ChatInputInit): APIChatInputApplicationCommandGuildInteraction {
 		const channelId = init.channelId ?? (this.channelIds[0] as string);
 		const channelIndex = Math.max(this.channelIds.indexOf(channelId), 0);
+		if (this.threads.get(channelId)?.archived && init.commandName !== 'modal')
+			throw new Error('members cannot use application commands in an archived thread');
 		const registered = [...this.#commands.values()]
 			.flat()
 			.find((command) => command.name === init.commandName);
@@ -1014,7 +1137,7 @@ export class DiscordDouble {
 			guild_id: this.guildId,
 			guild: { id: this.guildId, locale: Locale.EnglishUS, features: [] },
 			channel_id: channelId,
-			channel: this.#channelObject(channelId, channelIndex),
+			channel: this.#anyChannelObject(channelId) ?? this.#channelObject(channelId, channelIndex),
 			member: {
 				...guildMember(user, init.roles ?? [], new Date().toISOString()),
 				permissions: init.permissions ?? EVERYONE_PERMISSIONS,
@@ -1036,12 +1159,107 @@ export class DiscordDouble {
 		// Discord knows the interactions it sends: a callback for any other id answers 10062.
 		this.#interactions.set(payload.id, {
 			token: payload.token,
+			type: payload.type,
 			channelId,
 			at: Date.now(),
 			acknowledged: false,
 			originalId: null,
 		});
 		return payload as unknown as APIChatInputApplicationCommandGuildInteraction;
+	}
+
+	/**
+	 * The member fills in and submits `modal` (one the bot showed): an INTERACTION_CREATE of type 5 with
+	 * what Discord sends back, in the modal's own layout (action rows, or labels as discord.js 14.2x builds
+	 * them). Throws when Discord's client would not let the member submit (a required input empty, a value
+	 * outside its length bounds), so a test cannot send what no member could.
+	 */
+	makeModalSubmit(
+		modal: ModalShown,
+		init: ModalSubmitInit,
+	): Record<string, unknown> & { id: string; token: string } {
+		const base = this.makeChatInputInteraction({
+			...init,
+			commandName: 'modal',
+			...(modal.channelId && !init.channelId && { channelId: modal.channelId }),
+		}) as unknown as Record<string, unknown> & { id: string; token: string };
+		const submitted = asArray(modal.body.components).map((raw) => {
+			const component = asRecord(raw);
+			if (component.type === ComponentType.Label) {
+				const input = asRecord(component.component);
+				return {
+					type: ComponentType.Label,
+					id: component.id ?? 0,
+					component: this.#submitted(input, init.values),
+				};
+			}
+			if (component.type === ComponentType.ActionRow)
+				return {
+					type: ComponentType.ActionRow,
+					id: component.id ?? 0,
+					components: asArray(component.components).map((input) =>
+						this.#submitted(asRecord(input), init.values),
+					),
+				};
+			return { type: component.type, id: component.id ?? 0 };
+		});
+		const payload = {
+			...base,
+			type: InteractionType.ModalSubmit,
+			data: { custom_id: modal.body.custom_id, components: submitted },
+		};
+		this.#interactions.set(payload.id, {
+			token: payload.token,
+			type: InteractionType.ModalSubmit,
+			channelId: (base.channel_id as string | undefined) ?? null,
+			at: Date.now(),
+			acknowledged: false,
+			originalId: null,
+		});
+		return payload;
+	}
+
+	#submitted(input: Record<string, unknown>, values: Record<string, string>) {
+		const customId = String(input.custom_id);
+		const value = values[customId] ?? '';
+		const length = [...value].length;
+		const required = input.required !== false;
+		if (required && length === 0) throw new Error(`modal: "${customId}" is required`);
+		const min = typeof input.min_length === 'number' ? input.min_length : 0;
+		const max = typeof input.max_length === 'number' ? input.max_length : 4000;
+		if (length > 0 && (length < min || length > max))
+			throw new Error(`modal: "${customId}" must be ${min}-${max} characters, got ${length}`);
+		return { type: ComponentType.TextInput, id: input.id ?? 0, custom_id: customId, value };
+	}
+
+	/**
+	 * A button click (MESSAGE_COMPONENT) on `message`, a message the bot posted. Members cannot use buttons in
+	 * an archived thread (PLATFORM.md §7): that throws, as there would be no click to send.
+	 */
+	makeButtonClick(
+		message: APIMessage,
+		customId: string,
+		init: Omit<ChatInputInit, 'commandName' | 'options' | 'channelId'> = {},
+	): Record<string, unknown> & { id: string; token: string } {
+		const thread = this.threads.get(message.channel_id);
+		if (thread?.archived) throw new Error('members cannot use buttons in an archived thread');
+		const buttons = asArray(message.components).flatMap((row) => asArray(asRecord(row).components));
+		if (!buttons.some((button) => asRecord(button).custom_id === customId))
+			throw new Error(`the message has no button ${customId}`);
+		const base = this.makeChatInputInteraction({
+			...init,
+			commandName: 'button',
+			channelId: message.channel_id,
+		}) as unknown as Record<string, unknown> & { id: string; token: string };
+		const payload = {
+			...base,
+			type: InteractionType.MessageComponent,
+			data: { custom_id: customId, component_type: ComponentType.Button },
+			message,
+		};
+		const injected = this.#interactions.get(payload.id);
+		if (injected) injected.type = InteractionType.MessageComponent;
+		return payload;
 	}
 
 	/** Close every gateway socket with `code` (e.g. 4000 to make discord.js resume). */
@@ -1163,13 +1381,79 @@ export class DiscordDouble {
 		};
 	}
 
+	/** A forum channel (type 15) object, with the fields discord.js reads for one. */
+	#forumObject(id: string) {
+		const index = this.forumIds.indexOf(id);
+		return {
+			...this.#channelObject(id, this.channelIds.length + Math.max(index, 0)),
+			type: ChannelType.GuildForum,
+			name: index <= 0 ? 'tickets' : `tickets-${index + 1}`,
+			available_tags: [],
+			default_reaction_emoji: null,
+			default_sort_order: null,
+			default_forum_layout: 0,
+			default_thread_rate_limit_per_user: 0,
+		};
+	}
+
+	/** A thread channel object (PLATFORM.md §7): its parent, its metadata, archived or not. */
+	#threadObject(thread: ThreadState) {
+		return {
+			id: thread.id,
+			type: thread.type,
+			guild_id: this.guildId,
+			parent_id: thread.parentId,
+			owner_id: this.botUserId,
+			name: thread.name,
+			last_message_id: this.#channelMessages.get(thread.id)?.at(-1)?.message.id ?? null,
+			rate_limit_per_user: 0,
+			message_count: this.#channelMessages.get(thread.id)?.length ?? 0,
+			member_count: 1,
+			total_message_sent: this.#channelMessages.get(thread.id)?.length ?? 0,
+			flags: 0,
+			thread_metadata: {
+				archived: thread.archived,
+				auto_archive_duration: thread.autoArchiveDuration,
+				archive_timestamp: new Date().toISOString(),
+				locked: thread.locked,
+				...(thread.type === ChannelType.PrivateThread && { invitable: true }),
+				create_timestamp: new Date().toISOString(),
+			},
+			applied_tags: [],
+		};
+	}
+
+	/** Any channel the double knows, as GET /channels/{id} answers it; undefined when unknown. */
+	#anyChannelObject(id: string): Record<string, unknown> | undefined {
+		const thread = this.threads.get(id);
+		if (thread) return this.#threadObject(thread);
+		if (this.forumIds.includes(id)) return this.#forumObject(id);
+		const index = this.channelIds.indexOf(id);
+		if (index >= 0 || !this.#strictChannels) return this.#channelObject(id, Math.max(index, 0));
+		return undefined;
+	}
+
+	/** Text channels, forums and threads the double knows (with `channels` given, nothing else exists). */
+	#knownChannel(id: string): boolean {
+		return (
+			!this.#strictChannels ||
+			this.channelIds.includes(id) ||
+			this.forumIds.includes(id) ||
+			this.threads.has(id)
+		);
+	}
+
 	#guildCreateData() {
 		const now = new Date().toISOString();
 		// Real GUILD_CREATE channels lack guild_id; discord.js fills it in from the guild.
-		const channels = this.channelIds.map((id, i) => {
-			const { guild_id: _omit, ...channel } = this.#channelObject(id, i);
-			return channel;
-		});
+		const channels = [
+			...this.channelIds.map((id, i) => this.#channelObject(id, i)),
+			...this.forumIds.map((id) => this.#forumObject(id)),
+		].map(({ guild_id: _omit, ...channel }) => channel);
+		// Only active threads are in GUILD_CREATE; archived ones are fetched by id (PLATFORM.md §7).
+		const threads = [...this.threads.values()]
+			.filter((thread) => !thread.archived)
+			.map((thread) => this.#threadObject(thread));
 		return {
 			id: this.guildId,
 			name: 'hookcord test guild',
@@ -1230,7 +1514,7 @@ export class DiscordDouble {
 			// Discord always includes the current user's own member, so `guild.members.me` works.
 			members: [guildMember(this.botUser, [], now)],
 			channels,
-			threads: [],
+			threads,
 			presences: [],
 			voice_states: [],
 			emojis: [],
@@ -1406,15 +1690,18 @@ export class DiscordDouble {
 		}));
 
 		this.#route('GET', '/channels/:channel', true, ({ params }) => {
-			const index = this.channelIds.indexOf(params.channel as string);
-			if (index < 0 && this.#strictChannels) return unknownChannel();
-			return { status: 200, body: this.#channelObject(params.channel as string, Math.max(index, 0)) };
+			const channel = this.#anyChannelObject(params.channel as string);
+			return channel ? { status: 200, body: channel } : unknownChannel();
 		});
+		this.#route('PATCH', '/channels/:channel', true, (ctx) => this.#modifyChannel(ctx));
+		this.#route('POST', '/channels/:channel/messages/:message/threads', true, (ctx) =>
+			this.#startThreadFromMessage(ctx),
+		);
+		this.#route('POST', '/channels/:channel/threads', true, (ctx) => this.#startThread(ctx));
 		this.#route('POST', '/channels/:channel/messages', true, (ctx) => this.#createChannelMessage(ctx));
 		// Newest first, at most `limit` (1-100, default 50); like Discord's list, without nonces.
 		this.#route('GET', '/channels/:channel/messages', true, ({ params, query }) => {
-			if (this.#strictChannels && !this.channelIds.includes(params.channel as string))
-				return unknownChannel();
+			if (!this.#knownChannel(params.channel as string)) return unknownChannel();
 			const limit = Math.min(100, Math.max(1, Number(query.get('limit') ?? 50) || 50));
 			const list = this.#channelMessages.get(params.channel as string) ?? [];
 			const body = list
@@ -1512,10 +1799,14 @@ export class DiscordDouble {
 
 	#createChannelMessage({ params, body: raw, files }: RouteContext): Reply {
 		const channelId = params.channel as string;
-		if (this.#strictChannels && !this.channelIds.includes(channelId)) return unknownChannel();
+		if (!this.#knownChannel(channelId)) return unknownChannel();
 		const body = asRecord(raw) as MessageBody;
 		const invalid = validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
 		if (invalid) return invalid;
+		// Nothing is posted into a forum itself: a post is a thread with a first message.
+		if (this.forumIds.includes(channelId)) return wrongChannelType();
+		const closed = this.#postIntoThread(channelId);
+		if (closed) return closed;
 
 		const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : null;
 		const list = this.#channelMessages.get(channelId) ?? [];
@@ -1537,7 +1828,7 @@ export class DiscordDouble {
 
 	#editChannelMessage({ params, body: raw, files }: RouteContext): Reply {
 		const channelId = params.channel as string;
-		if (this.#strictChannels && !this.channelIds.includes(channelId)) return unknownChannel();
+		if (!this.#knownChannel(channelId)) return unknownChannel();
 		const stored = this.#findChannelMessage(channelId, params.message as string);
 		if (!stored) return unknownMessage();
 		const body = asRecord(raw) as MessageBody;
@@ -1555,6 +1846,244 @@ export class DiscordDouble {
 		return { status: 200, body: next };
 	}
 
+	// ----- threads and forum posts (PLATFORM.md §7) ----------------------------------------------------------
+
+	/**
+	 * A message posted into a thread: a locked thread refuses it (160005), an archived one is un-archived
+	 * by it. Null when the post may go ahead (also for a channel that is no thread).
+	 */
+	#postIntoThread(channelId: string): Reply | null {
+		const thread = this.threads.get(channelId);
+		if (!thread) return null;
+		if (thread.locked) return threadLocked();
+		if (thread.archived) {
+			if (this.#activeThreadsFull()) return tooManyThreads();
+			thread.archived = false;
+			thread.unarchivedByPost++;
+		}
+		return null;
+	}
+
+	#activeThreadsFull(): boolean {
+		const max = this.#options.maxActiveThreads;
+		if (max === undefined) return false;
+		return [...this.threads.values()].filter((thread) => !thread.archived).length >= max;
+	}
+
+	/**
+	 * What a thread creation is refused with before any work: the long 429 while `threadRateLimitSeconds` is
+	 * set (observed 145-280 s on `POST …/threads`), the active-thread cap (160006), a bad name or archive
+	 * duration (50035).
+	 */
+	#threadPreconditions(raw: Record<string, unknown>, path: string, limited = true): Reply | null {
+		if (limited && this.threadRateLimitSeconds !== null) {
+			this.threadRefusals.push({ code: 'rate_limited', path });
+			return this.#rateLimited({ retryAfter: this.threadRateLimitSeconds, scope: 'shared' }, null);
+		}
+		const errors: FormErrors = {};
+		const name = textLength(raw.name);
+		if (typeof raw.name !== 'string' || name < 1 || name > 100)
+			addError(errors, ['name'], 'BASE_TYPE_BAD_LENGTH', 'Must be between 1 and 100 in length.');
+		if (raw.auto_archive_duration !== undefined && !ARCHIVE_DURATIONS.has(raw.auto_archive_duration))
+			addError(
+				errors,
+				['auto_archive_duration'],
+				'BASE_TYPE_CHOICES',
+				`Value must be one of {${[...ARCHIVE_DURATIONS].join(', ')}}.`,
+			);
+		if (Object.keys(errors).length > 0) return apiError(400, 'Invalid Form Body', 50035, errors);
+		if (this.#activeThreadsFull()) return tooManyThreads();
+		return null;
+	}
+
+	#newThread(
+		id: string,
+		parentId: string,
+		raw: Record<string, unknown>,
+		origin: ThreadState['origin'],
+		type: ThreadState['type'] = ChannelType.PublicThread,
+	): ThreadState {
+		const thread: ThreadState = {
+			id,
+			parentId,
+			name: String(raw.name ?? raw.thread_name).trim(),
+			type,
+			archived: false,
+			locked: false,
+			autoArchiveDuration: Number(raw.auto_archive_duration ?? 4320),
+			origin,
+			unarchivedByPost: 0,
+		};
+		this.threads.set(id, thread);
+		if (!this.#channelMessages.has(id)) this.#channelMessages.set(id, []);
+		return thread;
+	}
+
+	/**
+	 * Start Thread from Message: a public thread whose id is the message's; only in a text channel; a second
+	 * one for the same message answers 160004, which makes the call safe to repeat.
+	 */
+	#startThreadFromMessage({ params, body: raw }: RouteContext): Reply {
+		const channelId = params.channel as string;
+		const path = `/channels/${channelId}/messages/${params.message}/threads`;
+		if (!this.#knownChannel(channelId)) return unknownChannel();
+		if (this.forumIds.includes(channelId) || this.threads.has(channelId)) return wrongChannelType();
+		const stored = this.#findChannelMessage(channelId, params.message as string);
+		if (!stored) return unknownMessage();
+		const body = asRecord(raw);
+		const refused = this.#threadPreconditions(body, path);
+		if (refused) return refused;
+		if (this.threads.has(stored.message.id)) {
+			this.threadRefusals.push({ code: 160004, path });
+			return apiError(400, 'A thread has already been created for this message', 160004);
+		}
+		const thread = this.#newThread(stored.message.id, channelId, body, 'message');
+		const object = this.#threadObject(thread);
+		stored.message = {
+			...stored.message,
+			flags: (stored.message.flags ?? 0) | MessageFlags.HasThread,
+			thread: object as unknown as APIMessage['thread'],
+		};
+		return { status: 201, body: object };
+	}
+
+	/**
+	 * Start Thread without Message: in a text channel a thread of `type` (default private, 12); in a forum a
+	 * post, which needs `message` (its first message, whose id is the post's).
+	 */
+	#startThread({ params, body: raw, files }: RouteContext): Reply {
+		const channelId = params.channel as string;
+		const path = `/channels/${channelId}/threads`;
+		if (!this.#knownChannel(channelId)) return unknownChannel();
+		if (this.threads.has(channelId)) return wrongChannelType();
+		const body = asRecord(raw);
+		const refused = this.#threadPreconditions(body, path);
+		if (refused) return refused;
+		if (!this.forumIds.includes(channelId)) {
+			const type = body.type ?? ChannelType.PrivateThread;
+			if (type !== ChannelType.PublicThread && type !== ChannelType.PrivateThread)
+				return apiError(400, 'Invalid Form Body', 50035, {
+					type: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: 'Value must be one of {11, 12}.' }] },
+				});
+			const thread = this.#newThread(snowflake(), channelId, body, 'channel', type as ThreadState['type']);
+			return { status: 201, body: this.#threadObject(thread) };
+		}
+		const first = asRecord(body.message) as MessageBody;
+		if (body.message === undefined)
+			return apiError(400, 'Invalid Form Body', 50035, {
+				message: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] },
+			});
+		const invalid = validateMessageBody(first, { requireContent: true, hasFiles: files.length > 0 });
+		if (invalid) return invalid;
+		const id = snowflake();
+		const thread = this.#newThread(id, channelId, body, 'forum');
+		const message = this.#messageObject(id, first, files, { id });
+		this.#channelMessages.get(id)?.push({ message, nonce: null, createdAt: Date.now() });
+		this.messages.push({ id, channelId: id, nonce: null, body: first, message });
+		return { status: 201, body: { ...this.#threadObject(thread), message } };
+	}
+
+	/** Modify Channel, for threads: archive, lock, rename (other channels answer as they are). */
+	#modifyChannel({ params, body: raw }: RouteContext): Reply {
+		const channelId = params.channel as string;
+		const thread = this.threads.get(channelId);
+		if (!thread) {
+			const channel = this.#anyChannelObject(channelId);
+			return channel ? { status: 200, body: channel } : unknownChannel();
+		}
+		const body = asRecord(raw);
+		if (body.name !== undefined) {
+			const name = textLength(body.name);
+			if (typeof body.name !== 'string' || name < 1 || name > 100)
+				return apiError(400, 'Invalid Form Body', 50035, {
+					name: {
+						_errors: [{ code: 'BASE_TYPE_BAD_LENGTH', message: 'Must be between 1 and 100 in length.' }],
+					},
+				});
+		}
+		// A locked thread stays as it is for anyone without Manage Threads, which the bot has not here.
+		if (thread.locked && body.archived === false) return threadLocked();
+		if (body.archived === false && thread.archived && this.#activeThreadsFull()) return tooManyThreads();
+		if (typeof body.archived === 'boolean') thread.archived = body.archived;
+		if (typeof body.locked === 'boolean') thread.locked = body.locked;
+		if (typeof body.name === 'string') thread.name = body.name.trim();
+		if (ARCHIVE_DURATIONS.has(body.auto_archive_duration))
+			thread.autoArchiveDuration = body.auto_archive_duration as number;
+		return { status: 200, body: this.#threadObject(thread) };
+	}
+
+	/** The thread messages of `threadId`, oldest first (tests read a conversation with it). */
+	threadMessages(threadId: string): APIMessage[] {
+		return (this.#channelMessages.get(threadId) ?? []).map((stored) => stored.message);
+	}
+
+	/** A channel's own messages, oldest first. */
+	channelMessages(channelId: string): APIMessage[] {
+		return this.threadMessages(channelId);
+	}
+
+	/** Make a thread archived (as Discord does after its auto-archive duration) or lock it. */
+	setThread(threadId: string, change: Partial<Pick<ThreadState, 'archived' | 'locked'>>): void {
+		const thread = this.threads.get(threadId);
+		if (!thread) throw new Error(`setThread: no thread ${threadId}`);
+		Object.assign(thread, change);
+	}
+
+	/** The channel a webhook posts into. */
+	#webhookChannel(webhookId: string): string {
+		return (
+			this.#options.webhooks?.find((hook) => hook.id === webhookId)?.channelId ??
+			this.channelIds[0] ??
+			snowflake()
+		);
+	}
+
+	/**
+	 * Where a webhook message goes: `?thread_id=` into that thread of the webhook's channel (un-archiving
+	 * it), `thread_name` makes a post only in a forum (220003 elsewhere), and a forum takes nothing without
+	 * one of them (220001).
+	 */
+	#webhookTarget(
+		webhookId: string,
+		threadId: string | null,
+		body: MessageBody,
+	): { reply: Reply } | { channelId: string; threadId: string | null; newThread?: true } {
+		const channelId = this.#webhookChannel(webhookId);
+		const forum = this.forumIds.includes(channelId);
+		const threadName = body.thread_name;
+		if (threadId !== null) {
+			if (threadName !== undefined)
+				return {
+					reply: apiError(400, 'Invalid Form Body', 50035, {
+						thread_name: {
+							_errors: [{ code: 'BASE_TYPE_INVALID', message: 'Cannot be used together with thread_id.' }],
+						},
+					}),
+				};
+			const thread = this.threads.get(threadId);
+			if (!thread || thread.parentId !== channelId) return { reply: unknownChannel() };
+			const closed = this.#postIntoThread(threadId);
+			return closed ? { reply: closed } : { channelId: threadId, threadId };
+		}
+		if (threadName !== undefined) {
+			if (!forum)
+				return { reply: apiError(400, 'Webhooks can only create threads in forum channels', 220003) };
+			// The long 429s were observed on the bot's thread routes; a webhook's post is not counted there.
+			const refused = this.#threadPreconditions({ name: threadName }, `/webhooks/${webhookId}`, false);
+			if (refused) return { reply: refused };
+			return { channelId, threadId: null, newThread: true };
+		}
+		if (forum)
+			return {
+				reply: apiError(
+					400,
+					'Webhooks posted to forum channels must have a thread_name or thread_id',
+					220001,
+				),
+			};
+		return { channelId, threadId: null };
+	}
+
 	#executeWebhook({ params, query, body: raw, files }: RouteContext): Reply {
 		const webhookId = params.webhook as string;
 		const token = params.token as string;
@@ -1569,8 +2098,9 @@ export class DiscordDouble {
 		});
 		if (invalid) return invalid;
 
-		const threadId = query.get('thread_id');
-		const channelId = threadId ?? this.channelIds[0] ?? snowflake();
+		const target = this.#webhookTarget(webhookId, query.get('thread_id'), body);
+		if ('reply' in target) return target.reply;
+		let { channelId, threadId } = target;
 		const author = {
 			id: webhookId,
 			username: typeof body.username === 'string' ? body.username : 'Captain Hook',
@@ -1579,7 +2109,17 @@ export class DiscordDouble {
 			global_name: null,
 			bot: true,
 		} as APIUser;
-		const message = this.#messageObject(channelId, body, files, { author, webhook_id: webhookId });
+		const { thread_name: _name, ...shown } = body;
+		let message = this.#messageObject(channelId, shown, files, { author, webhook_id: webhookId });
+		if (target.newThread) {
+			// A forum post by a webhook: the post and its first message share the message's id.
+			this.#newThread(message.id, channelId, { name: body.thread_name }, 'webhook');
+			threadId = message.id;
+			channelId = message.id;
+			message = { ...message, channel_id: channelId };
+		}
+		if (threadId !== null)
+			this.#channelMessages.get(threadId)?.push({ message, nonce: null, createdAt: Date.now() });
 		const wait = query.get('wait') === 'true';
 		this.webhookMessages.push({ id: message.id, webhookId, token, threadId, body, wait, message });
 		// Without ?wait=true Discord answers 204 and no body (PLATFORM.md §5).
@@ -1625,6 +2165,32 @@ export class DiscordDouble {
 		if (Date.now() - sent.at > deadline) return unknownInteraction();
 		const body = asRecord(raw) as InteractionCallbackBody;
 		const data = asRecord(body.data) as MessageBody;
+		if (body.type === InteractionResponseType.Modal) {
+			// A modal is only ever a first answer, and never to a modal submit or an autocomplete (PLATFORM.md §7).
+			if (
+				sent.type === InteractionType.ModalSubmit ||
+				sent.type === InteractionType.ApplicationCommandAutocomplete
+			)
+				return apiError(400, 'Invalid Form Body', 50035, {
+					type: {
+						_errors: [
+							{ code: 'INTERACTION_RESPONSE_TYPE_INVALID', message: 'Invalid interaction response type.' },
+						],
+					},
+				});
+			const refusedModal = validateModal(data);
+			if (refusedModal) return refusedModal;
+			sent.acknowledged = true;
+			sent.originalId = null;
+			this.modals.push({
+				interactionId,
+				token,
+				channelId: sent.channelId,
+				body: data as unknown as ModalShown['body'],
+			});
+			this.interactionResponses.push({ interactionId, token, body });
+			return { status: 204 };
+		}
 		const invalid =
 			body.type === InteractionResponseType.ApplicationCommandAutocompleteResult
 				? validateChoices(data.choices)

@@ -183,6 +183,27 @@ function classify(message: string): ActionRefusal {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// supportnewticket / supportreplyticket
+// ---------------------------------------------------------------------------------------------------------
+
+/** A ticket call's answer: done (with the new ticket's id for supportnewticket), or MOFH's refusal. */
+export type TicketAnswer = { ok: true; ticketId?: string } | { ok: false; message: string };
+
+/**
+ * Plain text under either path, blank lines around it: `SUCCESS : 000000` / `SUCCESS:123456` (the id is a
+ * string, leading zeros kept) or exactly `SUCCESS`; anything else is the refusal itself ("the username
+ * posted does not appear to be owned by this reseller api key pair", "ipaddress post field was empty").
+ */
+export function ticketAnswer(answer: MofhAnswer): TicketAnswer | undefined {
+	if (answer.kind === 'status')
+		return answer.status === 1 ? { ok: true } : { ok: false, message: answer.message || 'refused' };
+	if (answer.kind !== 'text') return undefined;
+	const success = /^SUCCESS\s*(?::\s*(\d{1,12}))?\s*\.?$/i.exec(answer.message);
+	if (success) return success[1] ? { ok: true, ticketId: success[1] } : { ok: true };
+	return { ok: false, message: answer.message.replace(/^error\s*:\s*/i, '') || 'refused without a reason' };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Look-ups
 // ---------------------------------------------------------------------------------------------------------
 

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { UserFacingError } from '../errors.js';
 import { connections, formatDuration, parseBase, readBody, transportFailure } from './http.js';
@@ -9,6 +10,7 @@ import {
 	domainOwner,
 	type MofhAnswer,
 	readAnswer,
+	ticketAnswer,
 	type UserDomain,
 	userDomains,
 } from './mofh-answer.js';
@@ -56,6 +58,27 @@ export interface SuspendInput {
 	linked?: boolean;
 }
 
+/** A ticket opened with MOFH/iFastNet support on behalf of one hosting account (supportnewticket). */
+export interface NewTicketInput {
+	/** The account's vPanel username (`clientusername`). */
+	username: string;
+	subject: string;
+	message: string;
+	/** The domain the ticket is about (`domain_name`). */
+	domain?: string;
+	/** The address of the account holder who raised the problem (`ipaddress`). */
+	ip: string;
+}
+
+/** The account's reply to a ticket (supportreplyticket). */
+export interface TicketReplyInput {
+	ticketId: string;
+	username: string;
+	message: string;
+	domain?: string;
+	ip: string;
+}
+
 export interface MofhClient {
 	/** Both credentials are set: commands check this before asking for a confirmation. */
 	readonly configured: boolean;
@@ -67,6 +90,10 @@ export interface MofhClient {
 	/** Resolves with MOFH's answer, done or refused; throws only when there is no answer to show. */
 	suspend(input: SuspendInput): Promise<ActionResult>;
 	unsuspend(key: string): Promise<ActionResult>;
+	/** Opens a ticket; resolves with its id (a string: leading zeros count). MOFH's refusal is a `refused` MofhError. */
+	openTicket(input: NewTicketInput): Promise<string>;
+	/** Sends the account's reply; MOFH's refusal is a `refused` MofhError. */
+	replyTicket(input: TicketReplyInput): Promise<void>;
 	readonly inFlight: number;
 	close(): Promise<void>;
 }
@@ -76,6 +103,8 @@ export const ACCOUNT_KEY = /^[A-Za-z0-9]{1,8}$/;
 /** vPanel usernames, `<prefix>_<digits>`, taken as leniently as the callback parser takes them. */
 export const VPANEL_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/i;
+/** MOFH ticket ids: six digits in every source; kept as strings. */
+export const TICKET_ID = /^\d{1,12}$/;
 /** MOFH's answers are a few kilobytes. */
 const MAX_BODY_BYTES = 1024 * 1024;
 const CREDENTIALS_HINT =
@@ -98,10 +127,16 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 	);
 	const { agent } = pool;
 
+	/**
+	 * `auth`: look-ups (GET) send the credentials as `api_user`/`api_key` in the query; account calls (POST)
+	 * as HTTP Basic; ticket calls want both (MOFH-API.md §2 Tickets): Basic, the parameters in the form
+	 * body and the credentials also in the query, as the community docs send them.
+	 */
 	async function call(
 		method: 'GET' | 'POST',
 		name: string,
 		params: Record<string, string>,
+		auth: 'basic' | 'both' = 'basic',
 	): Promise<MofhAnswer> {
 		if (pool.closed) throw closedError();
 		if (!user || !password) {
@@ -122,17 +157,24 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 							`${base}/json-api/${name}?${new URLSearchParams({ api_user: user, api_key: password, ...params })}`,
 							{ method, dispatcher: agent, signal: timer.signal, headers: { accept: '*/*' } },
 						)
-					: await request(`${base}/xml-api/${name}`, {
-							method,
-							dispatcher: agent,
-							signal: timer.signal,
-							headers: {
-								authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
-								'content-type': 'application/x-www-form-urlencoded',
-								accept: '*/*',
+					: await request(
+							auth === 'both'
+								? `${base}/xml-api/${name}?${new URLSearchParams({ api_user: user, api_key: password })}`
+								: `${base}/xml-api/${name}`,
+							{
+								method,
+								dispatcher: agent,
+								signal: timer.signal,
+								headers: {
+									authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+									'content-type': 'application/x-www-form-urlencoded',
+									accept: '*/*',
+								},
+								body: new URLSearchParams(
+									auth === 'both' ? { api_user: user, api_key: password, ...params } : params,
+								).toString(),
 							},
-							body: new URLSearchParams(params).toString(),
-						});
+						);
 			const text = await readBody(
 				response.body,
 				MAX_BODY_BYTES,
@@ -202,6 +244,39 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 		return result;
 	}
 
+	/** A ticket call: `SUCCESS[ : id]`, or MOFH's refusal shown as it said it (cleaned). */
+	async function ticketCall(name: string, params: Record<string, string>): Promise<string | undefined> {
+		const answer = await call('POST', name, params, 'both');
+		const result = ticketAnswer(answer);
+		if (!result) throw unexpected(name, answer);
+		if (!result.ok) throw new MofhError(`MOFH refused ${name}: ${result.message}`, 'refused');
+		return result.ticketId;
+	}
+
+	function ticketText(value: string, what: string): string {
+		const text = value.trim();
+		if (!text) throw new MofhError(`Give ${what}.`, 'input');
+		return text;
+	}
+
+	function ipOf(value: string): string {
+		const ip = value.trim();
+		if (!isIP(ip))
+			throw new MofhError(
+				'MOFH needs the IP address of the account holder who raised the problem (ipaddress), e.g. 203.0.113.7.',
+				'input',
+			);
+		return ip;
+	}
+
+	const usernameOf = (username: string) =>
+		checked(username, VPANEL_USERNAME, 'That is not a vPanel username (e.g. host_12345678).');
+
+	const domainParam = (domain: string | undefined): Record<string, string> =>
+		domain?.trim()
+			? { domain_name: checked(domain, DOMAIN, 'That is not a domain name.').toLowerCase() }
+			: {};
+
 	return {
 		configured: missing.length === 0,
 		missing,
@@ -238,6 +313,28 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 
 		async unsuspend(key) {
 			return action('unsuspendacct', { user: keyOf(key) });
+		},
+
+		async openTicket({ username, subject, message, domain, ip }) {
+			const id = await ticketCall('supportnewticket', {
+				subject: ticketText(subject, 'a subject'),
+				comments: ticketText(message, 'a message'),
+				...domainParam(domain),
+				clientusername: usernameOf(username),
+				ipaddress: ipOf(ip),
+			});
+			if (!id) throw new MofhError('MOFH said SUCCESS to supportnewticket without a ticket id', 'protocol');
+			return id;
+		},
+
+		async replyTicket({ ticketId, username, message, domain, ip }) {
+			await ticketCall('supportreplyticket', {
+				ticket_id: checked(ticketId, TICKET_ID, 'A MOFH ticket id is digits, e.g. 123456.'),
+				comments: ticketText(message, 'a message'),
+				...domainParam(domain),
+				clientusername: usernameOf(username),
+				ipaddress: ipOf(ip),
+			});
 		},
 
 		get inFlight() {

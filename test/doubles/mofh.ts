@@ -58,6 +58,19 @@ const ACCOUNT_CALLS = new Set([
 	'changepackage',
 ]);
 const LOOKUPS = new Set(['checkavailable', 'getuserdomains', 'getdomainuser', 'listpkgs']);
+/** Ticket calls want both auth forms: Basic and `api_user`/`api_key` parameters (MOFH-API.md §2 Tickets). */
+const TICKET_CALLS = new Set(['supportnewticket', 'supportreplyticket']);
+
+/** A ticket opened through the double, with what each call sent. */
+export interface MofhTicket {
+	id: string;
+	subject: string;
+	domain: string;
+	clientUsername: string;
+	ip: string;
+	/** The opening message, then each reply, as MOFH received them. */
+	comments: string[];
+}
 const SCRIPT = "<script>if (self['clear_ui_status']) { clear_ui_status(); }</script>";
 
 export class MofhDouble {
@@ -67,6 +80,11 @@ export class MofhDouble {
 	allowedIp: string;
 	readonly accounts = new Map<string, MofhAccount>();
 	readonly requests: MofhRequest[] = [];
+	readonly tickets = new Map<string, MofhTicket>();
+	/** `SUCCESS:123456` (InfinityFree's fixture) or `SUCCESS : 123456` (the community docs). */
+	ticketAnswerStyle: 'tight' | 'spaced' = 'spaced';
+	/** The next ticket id supportnewticket hands out; six digits, leading zeros kept. */
+	nextTicketId = 1;
 	fault: MofhFault = null;
 	/** How long a `slow` reply waits; set past the client's timeout. */
 	slowMs = 12_000;
@@ -119,7 +137,7 @@ export class MofhDouble {
 			const url = new URL(req.url ?? '/', 'http://127.0.0.1');
 			const match = /^\/(xml|json)-api\/([a-z]+)(?:\.php)?$/.exec(url.pathname);
 			const call = match?.[2] ?? '';
-			if (!match || !(ACCOUNT_CALLS.has(call) || LOOKUPS.has(call))) {
+			if (!match || !(ACCOUNT_CALLS.has(call) || LOOKUPS.has(call) || TICKET_CALLS.has(call))) {
 				return this.#send(
 					res,
 					404,
@@ -168,7 +186,11 @@ export class MofhDouble {
 					? this.#send(res, 200, cpanelError(said + said))
 					: this.#send(res, 200, said + said);
 			}
-			const body = LOOKUPS.has(call) ? this.#lookup(call, recorded) : this.#account(call, recorded);
+			const body = LOOKUPS.has(call)
+				? this.#lookup(call, recorded)
+				: TICKET_CALLS.has(call)
+					? this.#ticket(call, recorded)
+					: this.#account(call, recorded);
 			const out = this.fault === 'duplicate' && body.startsWith('<') ? body + body : body;
 			return this.#send(res, 200, out);
 		} finally {
@@ -217,6 +239,40 @@ export class MofhDouble {
 			default:
 				return JSON.stringify({ package: [] });
 		}
+	}
+
+	/**
+	 * supportnewticket / supportreplyticket: plain text under either path, blank lines around it. Both auth
+	 * forms are required; `clientusername` is the vPanel username of an account of this reseller;
+	 * `ipaddress` must not be empty.
+	 */
+	#ticket(call: string, req: MofhRequest): string {
+		const basicOk = req.basic?.user === this.apiUser && req.basic.password === this.apiKey;
+		const paramsOk = req.params.api_user === this.apiUser && req.params.api_key === this.apiKey;
+		if (!basicOk || !paramsOk) return '\n\nThe API username you are using appears to be invalid 1. .  \n\n';
+		const username = req.params.clientusername ?? '';
+		if (!this.byVpUser(username))
+			return '\n\nthe username posted does not appear to be owned by this reseller api key pair\n\n';
+		const ip = (req.params.ipaddress ?? '').trim();
+		if (!ip) return '\n\nipaddress post field was empty\n\n';
+		const comments = req.params.comments ?? '';
+		if (call === 'supportnewticket') {
+			const id = String(this.nextTicketId++).padStart(6, '0');
+			this.tickets.set(id, {
+				id,
+				subject: req.params.subject ?? '',
+				domain: req.params.domain_name ?? '',
+				clientUsername: username,
+				ip,
+				comments: [comments],
+			});
+			return `\n\n${this.ticketAnswerStyle === 'tight' ? `SUCCESS:${id}` : `SUCCESS : ${id}`}\n\n`;
+		}
+		// No source documents the answer for an unknown ticket id: this text is the double's own.
+		const ticket = this.tickets.get(req.params.ticket_id ?? '');
+		if (!ticket) return '\n\nERROR : ticket not found\n\n';
+		ticket.comments.push(comments);
+		return '\n\nSUCCESS\n\n';
 	}
 
 	#account(call: string, req: MofhRequest): string {

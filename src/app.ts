@@ -120,9 +120,23 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	});
 
 	const hookOptions = { ingest, secret: hookSecret, refusals };
-	await app.register(mofhRoutes, { ...hookOptions, allowedIps: config.allowedIps.mofh });
-	await app.register(xolphinRoutes, { ...hookOptions, allowedIps: config.allowedIps.xolphin });
-	await app.register(wooxyRoutes, { ...hookOptions, allowedIps: config.allowedIps.wooxy });
+	// A provider with forward targets keeps each callback's bytes as they arrived (see arrivalOf).
+	const forward = (provider: string) => config.forward.targets.some((target) => target.provider === provider);
+	await app.register(mofhRoutes, {
+		...hookOptions,
+		allowedIps: config.allowedIps.mofh,
+		forward: forward('mofh'),
+	});
+	await app.register(xolphinRoutes, {
+		...hookOptions,
+		allowedIps: config.allowedIps.xolphin,
+		forward: forward('xolphin'),
+	});
+	await app.register(wooxyRoutes, {
+		...hookOptions,
+		allowedIps: config.allowedIps.wooxy,
+		forward: forward('wooxy'),
+	});
 	if (deps.interactions) await app.register(interactionsRoutes, { ...deps.interactions, refusals });
 
 	app.get('/healthz', async () => ({ status: 'ok' }));
@@ -208,11 +222,11 @@ function limitConnections(
 /** At most `max` callbacks waiting on the store; past it StoreBusyError (503 with Retry-After). */
 function bounded(ingest: Ingest, max: number): Ingest {
 	let pending = 0;
-	return async (parsed, alongside) => {
+	return async (parsed, alongside, arrival) => {
 		if (pending >= max) throw new StoreBusyError('the store is not keeping up; retry later');
 		pending++;
 		try {
-			return await ingest(parsed, alongside);
+			return await ingest(parsed, alongside, arrival);
 		} finally {
 			pending--;
 		}

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { TOPICS, type Topic } from './events/event.js';
 import { parseRange } from './net/allowlist.js';
+import { shownTarget, targetKey } from './net/target-url.js';
 
 /**
  * The only module that reads the environment. One zod schema turns `process.env` (plus `.env` in the
@@ -30,7 +31,10 @@ const SECRET_VARIABLES = new Set([
 	'MOFH_API_PASSWORD',
 ]);
 const isSecret = (name: string) =>
-	SECRET_VARIABLES.has(name) || name.endsWith('_API_URL') || name.startsWith('ALERTS_CHANNEL');
+	SECRET_VARIABLES.has(name) ||
+	name.endsWith('_API_URL') ||
+	name.endsWith('_FORWARD_TO') ||
+	name.startsWith('ALERTS_CHANNEL');
 
 const optional = <T extends z.ZodType<string>>(schema: T) => schema.optional();
 
@@ -106,6 +110,31 @@ const duration = z.string().transform((value, context) => {
 	return z.NEVER;
 });
 
+/** A forward target: an absolute http(s) URL (its path and query are the panel's own). */
+const forwardUrl = z.string().superRefine((value, ctx) => {
+	let url: URL;
+	try {
+		url = new URL(value);
+	} catch {
+		ctx.addIssue({
+			code: 'custom',
+			message: 'expected an http(s) URL such as https://panel.example.com/c/mofh',
+		});
+		return;
+	}
+	if (url.protocol !== 'http:' && url.protocol !== 'https:')
+		ctx.addIssue({
+			code: 'custom',
+			message: 'expected an http(s) URL (other schemes cannot be forwarded to)',
+		});
+});
+
+const FORWARD_VARIABLES = {
+	mofh: 'MOFH_FORWARD_TO',
+	xolphin: 'XOLPHIN_FORWARD_TO',
+	wooxy: 'WOOXY_FORWARD_TO',
+} as const;
+
 const XOLPHIN_IPS = '185.93.12.91,185.93.12.111,2a03:8de0:1:1::91,2a03:8de0:1:1::111';
 const WOOXY_IPS = '188.226.196.117';
 
@@ -144,6 +173,7 @@ const EnvSchema = z.object({
 		ALERTS_CHANNEL_TICKETS: optional(destination),
 		ALERTS_CHANNEL_CERTS: optional(destination),
 		ALERTS_CHANNEL_EMAIL: optional(destination),
+		ALERTS_CHANNEL_OPS: optional(destination),
 	} satisfies Record<`ALERTS_CHANNEL_${Topic}`, unknown>),
 	STAFF_ROLE_IDS: list(z.string().regex(SNOWFLAKE, 'expected comma-separated role ids'), 'role ids').default(
 		[],
@@ -211,6 +241,18 @@ const EnvSchema = z.object({
 	REQUEST_TIMEOUT: duration
 		.refine((ms) => ms >= 100, 'expected at least 100ms, such as 30s')
 		.default(30 * SECOND),
+	MOFH_FORWARD_TO: list(forwardUrl, 'forward targets').default([]),
+	XOLPHIN_FORWARD_TO: list(forwardUrl, 'forward targets').default([]),
+	WOOXY_FORWARD_TO: list(forwardUrl, 'forward targets').default([]),
+	FORWARD_TIMEOUT: duration
+		.refine((ms) => ms >= 100 && ms <= 600_000, 'expected a duration from 100ms to 10m, such as 30s')
+		.default(30 * SECOND),
+	FORWARD_CONCURRENCY: z.coerce
+		.number({ error: 'expected a number of requests from 1 to 64' })
+		.int('expected a whole number from 1 to 64')
+		.min(1, 'expected a number of requests from 1 to 64')
+		.max(64, 'expected a number of requests from 1 to 64')
+		.default(4),
 	MAX_CONNECTIONS: z.coerce.number({ error: 'expected a number of connections' }).int().min(1).default(512),
 	MAX_CONNECTIONS_PER_ADDRESS: z.coerce
 		.number({ error: 'expected a number of connections' })
@@ -220,7 +262,45 @@ const EnvSchema = z.object({
 });
 
 /** The environment, checked by EnvSchema and shaped for the rest of hookcord. */
-const ConfigSchema = EnvSchema.transform(toConfig);
+const ConfigSchema = EnvSchema.superRefine(refuseLoops).transform(toConfig);
+
+/**
+ * A forward target that is hookcord's own hook route would send every callback back to itself (and the
+ * target URL would carry the hook secret): refused. Its own route is any `/hooks/` path on PUBLIC_URL's
+ * host, or on a loopback or listening address with PORT; any URL holding HOOK_SECRET is refused too.
+ */
+function refuseLoops(e: z.output<typeof EnvSchema>, ctx: z.RefinementCtx): void {
+	const publicUrl = e.PUBLIC_URL ? new URL(e.PUBLIC_URL) : undefined;
+	const ownHosts = new Set(
+		['localhost', '127.0.0.1', '[::1]', '0.0.0.0', '[::]', e.HOST.includes(':') ? `[${e.HOST}]` : e.HOST].map(
+			(host) => `${host.toLowerCase()}:${e.PORT}`,
+		),
+	);
+	if (publicUrl) ownHosts.add(hostWithPort(publicUrl));
+	for (const name of Object.values(FORWARD_VARIABLES)) {
+		const seen = new Set<string>();
+		e[name].forEach((value, index) => {
+			if (!URL.canParse(value)) return;
+			const url = new URL(value);
+			const own = ownHosts.has(hostWithPort(url)) && /^\/hooks(\/|$)/.test(url.pathname);
+			if (own || (e.HOOK_SECRET && value.includes(e.HOOK_SECRET)))
+				ctx.addIssue({
+					code: 'custom',
+					path: [name, index],
+					message: "is hookcord's own hook route: put the panel's callback URL here, not hookcord's",
+				});
+			if (seen.has(value))
+				ctx.addIssue({ code: 'custom', path: [name, index], message: 'lists the same target twice' });
+			seen.add(value);
+		});
+	}
+}
+
+/** `host:port` with the scheme's default port spelled out, so `http://a` and `http://a:80` compare equal. */
+function hostWithPort(url: URL): string {
+	const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+	return `${url.hostname.toLowerCase()}:${port}`;
+}
 export type Config = z.output<typeof ConfigSchema>;
 
 export class ConfigError extends Error {
@@ -296,6 +376,19 @@ function toConfig(e: z.output<typeof EnvSchema>) {
 		ingestMaxPending: e.INGEST_MAX_PENDING,
 		requestTimeout: e.REQUEST_TIMEOUT,
 		connections: { max: e.MAX_CONNECTIONS, perAddress: e.MAX_CONNECTIONS_PER_ADDRESS },
+		forward: {
+			targets: (Object.keys(FORWARD_VARIABLES) as (keyof typeof FORWARD_VARIABLES)[]).flatMap((provider) =>
+				e[FORWARD_VARIABLES[provider]].map((url) => ({
+					provider,
+					/** The whole URL, credentials and query included: used only to send. */
+					url,
+					key: targetKey(`${provider} ${url}`),
+					shown: shownTarget(url),
+				})),
+			),
+			timeoutMs: e.FORWARD_TIMEOUT,
+			concurrency: e.FORWARD_CONCURRENCY,
+		},
 		delivery: {
 			enabled: e.DELIVERY === 'on',
 			leaderLease: e.LEADER_LEASE,

@@ -154,12 +154,15 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 			await term?.stop();
 		},
 	};
+	const forwardTargets = config.forward.targets;
 	const ingest = createIngest({
 		project,
 		store,
 		lock,
 		// A worker that is not running (a follower, DELIVERY=off) ignores it: the leader sweeps the outbox.
 		notify: worker.enqueue,
+		forwardTo: (provider) =>
+			forwardTargets.filter((target) => target.provider === provider).map((target) => target.key),
 		now,
 	});
 

@@ -100,7 +100,8 @@ export type ParsedEvent = Event extends infer E
 		: never
 	: never;
 
-export const TOPICS = ['ACCOUNTS', 'SUSPENSIONS', 'DOMAINS', 'TICKETS', 'CERTS', 'EMAIL'] as const;
+/** OPS is hookcord's own operational messages (a forward target paused or back); no event goes there. */
+export const TOPICS = ['ACCOUNTS', 'SUSPENSIONS', 'DOMAINS', 'TICKETS', 'CERTS', 'EMAIL', 'OPS'] as const;
 export type Topic = (typeof TOPICS)[number];
 
 /** DESIGN.md topics; an unrecognized event goes where its provider's events go. */

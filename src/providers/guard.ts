@@ -1,7 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, RouteShorthandOptions } from 'fastify';
+import { once } from 'node:events';
+import { errorCodes, type FastifyReply, type FastifyRequest, type RouteShorthandOptions } from 'fastify';
 import { createAllowlist } from '../net/allowlist.js';
 import type { Refusals } from '../net/refusals.js';
+import type { Arrival } from '../state/forwards.js';
 
 export const NOT_FOUND = { error: 'not found' } as const;
 
@@ -11,6 +13,55 @@ export interface HookRouteOptions {
 	allowedIps: string[];
 	/** Counts refused requests per client address; 429 past the limit. */
 	refusals: Refusals;
+	/** The provider has forward targets: keep each callback's bytes as they arrived (see `arrivalOf`). */
+	forward?: boolean;
+}
+
+/** The body bytes of requests whose arrival is kept, as they are read. */
+const bodies = new WeakMap<FastifyRequest, { chunks: Buffer[]; size: number; limit: number }>();
+
+/**
+ * Records the body's bytes as whatever parses it reads them (Fastify's form and JSON parsers, or
+ * busboy, which reads the raw request itself for multipart). A listener on the raw request sees every
+ * chunk its reader sees; pausing at once keeps the listener from starting the flow before the reader
+ * is there (both resume the stream when they start).
+ */
+function keepBody(request: FastifyRequest, limit: number): void {
+	const body = { chunks: [] as Buffer[], size: 0, limit };
+	bodies.set(request, body);
+	request.raw.on('data', (chunk: Buffer) => {
+		body.size += chunk.length;
+		if (body.size <= limit) body.chunks.push(chunk);
+	});
+	request.raw.pause();
+}
+
+/**
+ * The callback as it arrived, for a panel behind hookcord: method, Content-Type, query string, body
+ * bytes, the client's address. Undefined unless the route keeps arrivals. Waits for the body's last
+ * bytes (busboy may finish at the closing boundary, before an epilogue); a body over the route's limit
+ * is refused as too large, like any other.
+ */
+export async function arrivalOf(request: FastifyRequest): Promise<Arrival | undefined> {
+	const body = bodies.get(request);
+	if (!body) return undefined;
+	const raw = request.raw;
+	if (request.method !== 'GET' && !raw.readableEnded && !raw.destroyed) {
+		const ended = once(raw, 'end');
+		raw.resume();
+		await ended;
+	}
+	if (body.size > body.limit) throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+	const url = request.raw.url ?? '';
+	const mark = url.indexOf('?');
+	const contentType = request.headers['content-type'];
+	return {
+		method: request.method,
+		...(contentType && { contentType }),
+		query: mark === -1 ? '' : url.slice(mark + 1),
+		body: request.method === 'GET' ? '' : Buffer.concat(body.chunks).toString('base64'),
+		address: request.ip,
+	};
 }
 
 function sha256(text: string): Buffer {
@@ -46,6 +97,7 @@ export function hookRoute(options: HookRouteOptions, bodyLimit: number): RouteSh
 					request.log.warn({ ip: request.ip }, 'callback from an address outside the allowlist');
 				return reply;
 			}
+			if (options.forward) keepBody(request, bodyLimit);
 			return payload;
 		},
 	};

@@ -15,5 +15,9 @@ export const COLLECTIONS = [
 	'keys',
 	/** Staff actions waiting for their confirmation button, and the outcome of confirmed ones. */
 	'actions',
+	/** Callbacks waiting to be forwarded, one entry per (target, event), keyed `<target>:<event id>`. */
+	'forwards',
+	/** Each forward target's state: paused at which callback, failing since when, its last answer. */
+	'targets',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];

@@ -1,6 +1,7 @@
 import type { Event, ParsedEvent } from '../events/event.js';
 import { DUPLICATE_WINDOW_MS, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
+import { type Arrival, forwardAdditions } from './forwards.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { type OutboxEntry, outboxAddition } from './outbox.js';
 import type { Projector } from './projector.js';
@@ -32,6 +33,10 @@ export interface IngestDeps {
 	lock: KeyedLock;
 	/** Hands the stored entry to the delivery worker. */
 	notify: (entry: OutboxEntry) => void;
+	/** The forward targets (keys) of each provider: a callback with an arrival is queued for each. */
+	forwardTo?: (provider: Event['provider']) => readonly string[];
+	/** Tells the forwarder new entries were stored for these targets. */
+	notifyForward?: (targets: readonly string[]) => void;
 	now: () => number;
 }
 
@@ -45,8 +50,10 @@ export interface Ingested {
 /**
  * `alongside`: changes of the caller's own committed in the event's unit, e.g. a staff action's record
  * removed together with the storing of its audit event. Not committed when the callback is a duplicate.
+ * `arrival`: the callback as it arrived, queued in the same unit for each of the provider's forward
+ * targets (a duplicate is not forwarded again).
  */
-export type Ingest = (parsed: ParsedEvent, alongside?: Change[]) => Promise<Ingested>;
+export type Ingest = (parsed: ParsedEvent, alongside?: Change[], arrival?: Arrival) => Promise<Ingested>;
 
 /**
  * parsed event ─▶ duplicate check ─▶ one unit: outbox entry + fingerprint + state change ─▶ worker.
@@ -55,8 +62,16 @@ export type Ingest = (parsed: ParsedEvent, alongside?: Change[]) => Promise<Inge
  * fingerprint and its state together. A projection that fails fails the callback the same way. The check
  * and the commit run under one per-fingerprint lock, so concurrent copies collapse too.
  */
-export function createIngest({ project, store, lock, notify, now }: IngestDeps): Ingest {
-	return (parsed, alongside = []) => {
+export function createIngest({
+	project,
+	store,
+	lock,
+	notify,
+	forwardTo = () => [],
+	notifyForward = () => {},
+	now,
+}: IngestDeps): Ingest {
+	return (parsed, alongside = [], arrival) => {
 		const print = fingerprint(parsed);
 		return lock.run(`seen:${print}`, async () => {
 			// On shared stores the claim is a short lease (a write) that a crash releases by expiring; on
@@ -78,14 +93,17 @@ export function createIngest({ project, store, lock, notify, now }: IngestDeps):
 				value: event.id,
 				ttlMs: DUPLICATE_WINDOW_MS[parsed.provider],
 			};
+			const targets = arrival ? forwardTo(event.provider) : [];
+			const forwards = arrival ? forwardAdditions(event, arrival, targets) : [];
 			try {
-				await project(event, [write, seen, ...alongside]);
+				await project(event, [write, seen, ...forwards, ...alongside]);
 			} catch (error) {
 				// Release the lease at once so the provider's retry is not refused until it expires.
 				await store.seen.delete(print).catch(() => {});
 				throw new StoreUnavailableError('the store did not take the event', { cause: error });
 			}
 			notify(entry);
+			if (targets.length > 0) notifyForward(targets);
 			return { id: event.id, duplicate: false };
 		});
 	};

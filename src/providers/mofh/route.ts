@@ -3,7 +3,7 @@ import multipart from '@fastify/multipart';
 import { errorCodes, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Ingest } from '../../state/ingest.js';
 import { clip, flattenFields, MAX_FIELD_LENGTH, PayloadError } from '../fields.js';
-import { type HookRouteOptions, hookRoute } from '../guard.js';
+import { arrivalOf, type HookRouteOptions, hookRoute } from '../guard.js';
 import { parseMofh } from './parse.js';
 
 const BODY_LIMIT = 64 * 1024;
@@ -48,7 +48,8 @@ export async function mofhRoutes(app: FastifyInstance, opts: HookRouteOptions & 
 		'/hooks/mofh/:secret',
 		hookRoute(opts, BODY_LIMIT),
 		async (request) => {
-			const { id, duplicate } = await opts.ingest(parseMofh(flattenFields(request.query, request.body)));
+			const parsed = parseMofh(flattenFields(request.query, request.body));
+			const { id, duplicate } = await opts.ingest(parsed, [], await arrivalOf(request));
 			return { ok: true, id, ...(duplicate && { duplicate }) };
 		},
 	);

@@ -2,7 +2,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Ingest } from '../../state/ingest.js';
 import { flattenFields } from '../fields.js';
-import { type HookRouteOptions, hookRoute } from '../guard.js';
+import { arrivalOf, type HookRouteOptions, hookRoute } from '../guard.js';
 import { parseXolphin } from './parse.js';
 
 /** Xolphin calls with GET and query parameters; a POST with form fields is taken too. Answers `OK`. */
@@ -11,7 +11,8 @@ export async function xolphinRoutes(app: FastifyInstance, opts: HookRouteOptions
 	app.removeContentTypeParser(['application/json', 'text/plain']);
 	await app.register(formbody, { bodyLimit: 16 * 1024 });
 	const handler = async (request: FastifyRequest, reply: FastifyReply) => {
-		await opts.ingest(parseXolphin(flattenFields(request.query, request.body)));
+		const parsed = parseXolphin(flattenFields(request.query, request.body));
+		await opts.ingest(parsed, [], await arrivalOf(request));
 		return reply.type('text/plain; charset=utf-8').send('OK');
 	};
 	const routeOptions = hookRoute(opts, 16 * 1024);

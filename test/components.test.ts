@@ -38,10 +38,11 @@ describe('alert buttons', () => {
 		]);
 	});
 
-	it('events without an account carry none', () => {
+	it('events without an account carry none; a ticket message carries a Reply button', () => {
 		const cert = stamp({ provider: 'xolphin', kind: 'cert.issued', requestId: '42' });
+		assert.deepEqual(alertComponents([cert]), []);
 		const ticket = stamp({ provider: 'mofh', kind: 'ticket.replied', ticketId: '7', text: 'hi' });
-		assert.deepEqual(alertComponents([cert, ticket]), []);
+		assert.deepEqual(ids(alertComponents([cert, ticket])), [['Reply', 'ticket:reply:7']]);
 	});
 
 	it("stays within Discord's limits: 5 per row, 5 rows, every id matching its own strict pattern", () => {

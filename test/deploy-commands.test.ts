@@ -36,11 +36,11 @@ describe('npm run commands:deploy', () => {
 		assert.ok(registration, 'one bulk registration');
 		assert.equal(registration.guildId, discord.guildId);
 		const commands = registration.body as { name: string; default_member_permissions: string }[];
-		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'domain', 'wooxy']);
+		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'domain', 'ticket', 'wooxy']);
 		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}
-		assert.match(out, /Registered 5 command\(s\) for guild \d+ \(guild-scoped/);
+		assert.match(out, /Registered 6 command\(s\) for guild \d+ \(guild-scoped/);
 		assert.match(out, /\/wooxy create\|list\|remove/);
 		assert.match(out, /\/account status\|domains\|suspend\|unsuspend/);
 		assert.match(out, /\/domain lookup/);

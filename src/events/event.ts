@@ -52,6 +52,27 @@ export type Event =
 			domain?: string;
 	  })
 	| (Base & { kind: 'ticket.replied' | 'ticket.closed'; ticketId: string; text: string })
+	| (Base & {
+			/**
+			 * Staff opened a MOFH ticket from Discord (`supportnewticket` answered SUCCESS) or replied to one
+			 * (`supportreplyticket`): the account's side of the conversation. `receivedAt` is when MOFH answered.
+			 */
+			kind: 'ticket.opened' | 'ticket.reply_sent';
+			ticketId: string;
+			/** The member's message, as sent to MOFH. */
+			text: string;
+			/** Opening only: the ticket's subject. */
+			subject?: string;
+			/** The vPanel username the ticket is on behalf of (`clientusername`). */
+			username: string;
+			domain?: string;
+			/** The address sent as `ipaddress`. */
+			ip?: string;
+			/** The Discord member who sent it. */
+			by: { id: string; name: string };
+			/** The modal it came from: one event per modal, however often Discord delivers the submit. */
+			submitId: string;
+	  })
 	| (Base & { kind: 'cert.issued' | 'cert.deleted'; requestId: string })
 	| (Base & { kind: 'cert.updated'; requestId: string; state?: string; domain?: string })
 	| (Base & {
@@ -93,6 +114,19 @@ export type Event =
 export type EventKind = Event['kind'];
 export type EventOf<K extends EventKind> = Extract<Event, { kind: K }>;
 
+/** Every event of a MOFH ticket's conversation: support's answers and closes, and staff's side. */
+export const TICKET_KINDS = [
+	'ticket.opened',
+	'ticket.reply_sent',
+	'ticket.replied',
+	'ticket.closed',
+] as const;
+export type TicketEvent = EventOf<(typeof TICKET_KINDS)[number]>;
+
+export function isTicketEvent(event: Pick<Event, 'kind'>): event is TicketEvent {
+	return (TICKET_KINDS as readonly string[]).includes(event.kind);
+}
+
 /** An event before the ingest step stamps it with an id and a receive time. */
 export type ParsedEvent = Event extends infer E
 	? E extends Event
@@ -117,6 +151,8 @@ export function topicOf(event: Pick<Event, 'kind' | 'provider'> & { action?: Acc
 			return 'DOMAINS';
 		case 'ticket.replied':
 		case 'ticket.closed':
+		case 'ticket.opened':
+		case 'ticket.reply_sent':
 			return 'TICKETS';
 		case 'cert.issued':
 		case 'cert.updated':

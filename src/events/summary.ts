@@ -21,6 +21,10 @@ export function summarize(event: Event): string {
 			return `Support replied to ticket #${event.ticketId}`;
 		case 'ticket.closed':
 			return `Ticket #${event.ticketId} closed`;
+		case 'ticket.opened':
+			return `Ticket #${event.ticketId} opened by ${event.by.name}${event.subject ? `: ${event.subject}` : ''}`;
+		case 'ticket.reply_sent':
+			return `${event.by.name} replied to MOFH support on ticket #${event.ticketId}`;
 		case 'cert.issued':
 			return `Certificate issued for request ${event.requestId}`;
 		case 'cert.updated':

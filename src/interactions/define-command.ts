@@ -111,9 +111,20 @@ export interface ButtonHandler {
 	execute(match: RegExpExecArray, context: Context): Promise<void>;
 }
 
+/**
+ * A modal a command or button opened, answered when the member submits it (interaction type 5). Like a
+ * button's, its custom id is data: `execute` runs only when `pattern` matches the whole id, and only after
+ * the same guild and staff checks, at submit time. `values` are the text inputs by custom id.
+ */
+export interface ModalHandler {
+	readonly pattern: RegExp;
+	execute(match: RegExpExecArray, values: Record<string, string>, context: Context): Promise<void>;
+}
+
 export interface Command {
 	readonly data: CommandData;
 	readonly buttons: readonly ButtonHandler[];
+	readonly modals: readonly ModalHandler[];
 	execute(invocation: Invocation): Promise<void>;
 	autocomplete(invocation: Invocation): Promise<APIApplicationCommandOptionChoice[]>;
 }
@@ -131,6 +142,7 @@ export function defineCommand<const D extends CommandData>(
 	data: D,
 	handlers: Handlers<D>,
 	buttons: readonly ButtonHandler[] = [],
+	modals: readonly ModalHandler[] = [],
 ): Command {
 	const table = handlers as Record<string, SubcommandHandler<Record<string, unknown>>>;
 	const resolve = (subcommand: string) => {
@@ -142,6 +154,7 @@ export function defineCommand<const D extends CommandData>(
 	return {
 		data,
 		buttons,
+		modals,
 		async execute(invocation) {
 			const { definition, handler } = resolve(invocation.subcommand);
 			await handler.execute(

@@ -11,7 +11,7 @@ import { UserFacingError } from '../errors.js';
 import { COMPONENT_LIMITS } from '../render/components.js';
 import { codePoints, LIMITS } from '../render/limits.js';
 import { line } from '../render/markdown.js';
-import type { ButtonHandler, Command, Invocation } from './define-command.js';
+import type { ButtonHandler, Command, Invocation, ModalHandler } from './define-command.js';
 import { Responder, type SendInitial } from './responder.js';
 import { refuseStaff, type StaffPolicy } from './staff.js';
 
@@ -34,6 +34,7 @@ export interface DispatchDeps {
 export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: REST): Dispatch {
 	const byName = new Map(commands.map((command) => [command.data.name, command]));
 	const buttons = commands.flatMap((command) => command.buttons);
+	const modals = commands.flatMap((command) => command.modals);
 	return async (interaction, sendInitial) => {
 		const respond = new Responder(interaction, sendInitial, rest);
 		const autocomplete = interaction.type === InteractionType.ApplicationCommandAutocomplete;
@@ -47,10 +48,21 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 				interaction.data?.component_type === ComponentType.Button &&
 				typeof customId === 'string' &&
 				customId.length <= COMPONENT_LIMITS.customId;
-			const match = valid ? matchButton(buttons, customId) : undefined;
+			const match = valid ? matchHandler(buttons, customId) : undefined;
 			if (!match) return respond.reply({ content: 'hookcord does not know this button.' });
 			return run(respond, `button ${match.match[0].split(':')[0]}`, () =>
 				match.handler.execute(match.match, { interaction, respond }),
+			);
+		}
+		if (interaction.type === InteractionType.ModalSubmit) {
+			// Checked again at submit: a modal open in someone's client outlives a role taken away meanwhile.
+			const customId: unknown = interaction.data?.custom_id;
+			const valid = typeof customId === 'string' && customId.length <= COMPONENT_LIMITS.customId;
+			const match = valid ? matchHandler(modals, customId) : undefined;
+			if (!match) return respond.reply({ content: 'hookcord does not know this form.' });
+			const values = modalValues(interaction.data.components);
+			return run(respond, `modal ${match.match[0].split(':').slice(0, 2).join(':')}`, () =>
+				match.handler.execute(match.match, values, { interaction, respond }),
 			);
 		}
 		if (
@@ -107,15 +119,36 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 	}
 }
 
-function matchButton(
-	buttons: readonly ButtonHandler[],
+function matchHandler<H extends ButtonHandler | ModalHandler>(
+	handlers: readonly H[],
 	customId: string,
-): { handler: ButtonHandler; match: RegExpExecArray } | undefined {
-	for (const handler of buttons) {
+): { handler: H; match: RegExpExecArray } | undefined {
+	for (const handler of handlers) {
 		const match = handler.pattern.exec(customId);
 		if (match && match[0] === customId) return { handler, match };
 	}
 	return undefined;
+}
+
+/**
+ * A modal submit's text inputs by custom id, in either layout Discord sends back: action rows holding a
+ * text input, or labels wrapping one (discord.js 14.2x). Anything else in it is ignored.
+ */
+export function modalValues(components: unknown): Record<string, string> {
+	const values: Record<string, string> = {};
+	const take = (input: unknown) => {
+		const { custom_id: id, value } = (input ?? {}) as { custom_id?: unknown; value?: unknown };
+		if (typeof id === 'string' && typeof value === 'string') values[id] = value;
+	};
+	for (const component of Array.isArray(components) ? components : []) {
+		const { component: inner, components: row } = (component ?? {}) as {
+			component?: unknown;
+			components?: unknown;
+		};
+		if (inner) take(inner);
+		if (Array.isArray(row)) for (const input of row) take(input);
+	}
+	return values;
 }
 
 function unpack(interaction: APIInteraction, respond: Responder): Invocation {

@@ -5,6 +5,7 @@ import {
 	type APIButtonComponentWithCustomId,
 	type APIEmbed,
 	type APIInteractionResponse,
+	type APIModalInteractionResponseCallbackData,
 	InteractionResponseType,
 	MessageFlags,
 	Routes,
@@ -28,6 +29,8 @@ export type SendInitial = (response: APIInteractionResponse) => Promise<void>;
  */
 export class Responder {
 	#acknowledged = false;
+	/** Set for a repeated delivery of an interaction being answered elsewhere: nothing more is sent. */
+	#silent = false;
 
 	constructor(
 		private readonly interaction: { application_id: string; token: string },
@@ -37,6 +40,16 @@ export class Responder {
 
 	get acknowledged(): boolean {
 		return this.#acknowledged;
+	}
+
+	/**
+	 * Answers nothing, now or later: for a second delivery of an interaction whose first delivery is being
+	 * answered (Discord takes one answer per interaction; a second would fail, and an edit through the same
+	 * token would overwrite the first delivery's answer).
+	 */
+	stayQuiet(): void {
+		this.#acknowledged = true;
+		this.#silent = true;
 	}
 
 	/** Shows "thinking…": handlers that do I/O call this first, so the 3-second window never runs out. */
@@ -60,6 +73,7 @@ export class Responder {
 	}
 
 	async reply(reply: Reply): Promise<void> {
+		if (this.#silent) return;
 		const body = {
 			...(reply.content !== undefined && { content: reply.content }),
 			...(reply.embeds && { embeds: reply.embeds }),
@@ -80,6 +94,16 @@ export class Responder {
 			body,
 			auth: false,
 		});
+	}
+
+	/**
+	 * Opens a modal: only as the first answer, and never to a modal submit (PLATFORM.md §7), so a handler
+	 * that shows one does no slow work before it.
+	 */
+	async modal(modal: APIModalInteractionResponseCallbackData): Promise<void> {
+		if (this.#acknowledged) throw new Error('a modal can only be the first answer to an interaction');
+		this.#acknowledged = true;
+		await this.sendInitial({ type: InteractionResponseType.Modal, data: modal });
 	}
 
 	async choices(choices: APIApplicationCommandOptionChoice[]): Promise<void> {

@@ -113,6 +113,28 @@ function renderBody(event: Event): Body {
 					field('Status', event.kind === 'ticket.replied' ? 'Support replied' : 'Closed'),
 				],
 			};
+		case 'ticket.opened':
+			return {
+				title: truncate(
+					`Ticket #${line(event.ticketId)} opened${event.subject ? ` · ${line(event.subject)}` : ''}`,
+					LIMITS.title,
+				),
+				description: event.text ? block(event.text) : '_no text_',
+				color: COLOURS.warning,
+				fields: [
+					field('Ticket', inline(event.ticketId)),
+					user(event.username),
+					...(event.domain ? [field('Domain', inline(event.domain))] : []),
+					field('Opened by', line(event.by.name)),
+				],
+			};
+		case 'ticket.reply_sent':
+			return {
+				title: truncate(`↩ ${line(event.by.name)} replied to MOFH support`, LIMITS.title),
+				description: event.text ? block(event.text) : '_no text_',
+				color: COLOURS.neutral,
+				fields: [field('Ticket', inline(event.ticketId)), user(event.username)],
+			};
 		case 'cert.issued':
 		case 'cert.deleted':
 			return { ...CERT_NOTICES[event.kind], fields: [field('Request', inline(event.requestId))] };

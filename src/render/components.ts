@@ -4,7 +4,7 @@ import {
 	ButtonStyle,
 	ComponentType,
 } from 'discord-api-types/v10';
-import type { AccountAction, Event } from '../events/event.js';
+import { type AccountAction, type Event, isTicketEvent } from '../events/event.js';
 import { truncate } from './limits.js';
 
 /**
@@ -84,13 +84,36 @@ export function confirmationRow(button: Omit<ActionButton, 'verb'> & { action: A
 	};
 }
 
+/** `ticket:reply:<MOFH ticket id>`: opens the reply modal for that ticket (as `/ticket reply` does). */
+export const REPLY_BUTTON = /^ticket:reply:(\d{1,12})$/;
+
+export function replyButtonId(ticketId: string): string {
+	return `ticket:reply:${ticketId}`;
+}
+
+/** A Reply button per ticket (members cannot click in an archived thread: `/ticket reply` works anywhere). */
+export function replyButtons(ticketIds: readonly string[]): ButtonRow[] {
+	const ids = [...new Set(ticketIds)].filter((id) => REPLY_BUTTON.test(replyButtonId(id)));
+	const buttons = ids.slice(0, COMPONENT_LIMITS.perRow).map(
+		(id): APIButtonComponentWithCustomId => ({
+			type: ComponentType.Button,
+			style: ButtonStyle.Primary,
+			label: ids.length === 1 ? 'Reply' : truncate(`Reply · #${id}`, COMPONENT_LIMITS.label),
+			custom_id: replyButtonId(id),
+		}),
+	);
+	return buttons.length > 0 ? [{ type: ComponentType.ActionRow, components: buttons }] : [];
+}
+
 /**
- * A Status button per account an alert message is about (bot messages only: Discord allows interactive
- * components only on messages the application owns, not on webhook messages). Labelled with the
- * username when a batched message concerns several accounts.
+ * A Status button per account an alert message is about, and a Reply button per ticket (bot messages
+ * only: Discord allows interactive components only on messages the application owns, not on webhook
+ * messages). Labelled with the username (or ticket) when a batched message concerns several.
  */
 export function alertComponents(events: readonly Event[]): ButtonRow[] {
-	return statusButtons(events.map((event) => ('username' in event ? event.username : undefined)));
+	const replies = replyButtons(events.filter(isTicketEvent).map((event) => event.ticketId));
+	const status = statusButtons(events.map((event) => ('username' in event ? event.username : undefined)));
+	return [...replies, ...status].slice(0, COMPONENT_LIMITS.rows);
 }
 
 /** One Status button per distinct account (case-insensitive), at most what one message can hold. */

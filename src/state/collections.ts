@@ -19,5 +19,7 @@ export const COLLECTIONS = [
 	'forwards',
 	/** Each forward target's state: paused at which callback, failing since when, its last answer. */
 	'targets',
+	/** MOFH ticket id ─▶ its Discord thread (or forum post) per destination, written by delivery. */
+	'threads',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];

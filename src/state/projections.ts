@@ -1,4 +1,4 @@
-import type { Event, EventOf, SuspensionReason } from '../events/event.js';
+import type { Event, EventOf, SuspensionReason, TicketEvent } from '../events/event.js';
 import { summarize } from '../events/summary.js';
 
 /**
@@ -51,11 +51,33 @@ export interface CertState {
 	updatedAt: number;
 }
 
+/** One turn of a ticket's conversation: staff's side (opened, reply sent) or support's (replied, closed). */
+export interface TicketTurn {
+	id: string;
+	at: number;
+	kind: TicketEvent['kind'];
+	text: string;
+	/** The member, for staff's side. */
+	by?: string;
+}
+
 export interface TicketState {
 	ticketId: string;
 	status: 'open' | 'closed';
 	statusAt?: number;
-	replies: { id: string; at: number; kind: 'ticket.replied' | 'ticket.closed'; text: string }[];
+	/** The conversation as hookcord has it, in time order (the name is older than staff's side of it). */
+	replies: TicketTurn[];
+	subject?: string;
+	/**
+	 * What a reply to MOFH needs and no callback carries (MOFH-API.md §2 Tickets): the account's vPanel
+	 * username, the domain and the address, kept from the opening, or from the first reply staff sent for a
+	 * ticket opened elsewhere.
+	 */
+	username?: string;
+	domain?: string;
+	ip?: string;
+	openedBy?: { id: string; name: string };
+	openedAt?: number;
 	firstSeen: number;
 	updatedAt: number;
 }
@@ -148,10 +170,7 @@ export function projectCert(
 	return state;
 }
 
-export function projectTicket(
-	previous: TicketState | undefined,
-	event: EventOf<'ticket.replied' | 'ticket.closed'>,
-): TicketState {
+export function projectTicket(previous: TicketState | undefined, event: TicketEvent): TicketState {
 	if (previous?.replies.some((reply) => reply.id === event.id)) return previous;
 	const state: TicketState = previous
 		? { ...previous, replies: [...previous.replies] }
@@ -160,6 +179,17 @@ export function projectTicket(
 		state.status = event.kind === 'ticket.closed' ? 'closed' : 'open';
 		state.statusAt = event.receivedAt;
 	}
+	if (event.kind === 'ticket.opened' || event.kind === 'ticket.reply_sent') {
+		// Told once, kept: a later reply needs them and no callback carries them.
+		state.username ??= event.username;
+		if (event.domain) state.domain ??= event.domain;
+		if (event.ip) state.ip ??= event.ip;
+		if (event.kind === 'ticket.opened') {
+			if (event.subject) state.subject = event.subject;
+			state.openedBy = event.by;
+			state.openedAt = event.receivedAt;
+		}
+	}
 	state.firstSeen = Math.min(state.firstSeen, event.receivedAt);
 	state.updatedAt = Math.max(state.updatedAt, event.receivedAt);
 	state.replies = insertByTime(state.replies, {
@@ -167,6 +197,7 @@ export function projectTicket(
 		at: event.receivedAt,
 		kind: event.kind,
 		text: event.text,
+		...('by' in event && { by: event.by.name }),
 	}).slice(-HISTORY_LIMIT);
 	return state;
 }

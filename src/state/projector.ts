@@ -1,7 +1,7 @@
-import type { Event } from '../events/event.js';
+import { type Event, isTicketEvent } from '../events/event.js';
 import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
-import { projectAccount, projectCert, projectTicket } from './projections.js';
+import { projectAccount, projectCert, projectTicket, type TicketState } from './projections.js';
 import type { Store } from './store.js';
 import type { Change } from './unit.js';
 
@@ -12,18 +12,23 @@ interface Target {
 	apply(previous: never): unknown;
 }
 
-function targetsOf(event: Event): Target[] {
+/**
+ * `ticketOwner`: the vPanel username a ticket callback concerns, from the ticket's record (a callback
+ * names only the ticket): its events go into that account's history too.
+ */
+function targetsOf(event: Event, ticketOwner?: string): Target[] {
 	const targets: Target[] = [];
-	if ('username' in event && event.username) {
+	const username = 'username' in event && event.username ? event.username : ticketOwner;
+	if (username) {
 		targets.push({
 			collection: 'accounts',
-			key: event.username.toLowerCase(),
-			apply: (previous) => projectAccount(previous, event),
+			key: username.toLowerCase(),
+			apply: (previous) => projectAccount(previous, { ...event, username }),
 		});
 		// Remember which vPanel username a key belongs to: suspend and unsuspend name accounts by key.
-		if (event.kind === 'account.action') {
-			const username = event.username.toLowerCase();
-			targets.push({ collection: 'keys', key: event.key.toLowerCase(), apply: () => username });
+		if (event.kind === 'account.action' && event.username) {
+			const owner = event.username.toLowerCase();
+			targets.push({ collection: 'keys', key: event.key.toLowerCase(), apply: () => owner });
 		}
 	}
 	if (event.kind === 'cert.issued' || event.kind === 'cert.updated' || event.kind === 'cert.deleted') {
@@ -33,7 +38,7 @@ function targetsOf(event: Event): Target[] {
 			apply: (previous) => projectCert(previous, event),
 		});
 	}
-	if (event.kind === 'ticket.replied' || event.kind === 'ticket.closed') {
+	if (isTicketEvent(event)) {
 		targets.push({
 			collection: 'tickets',
 			key: event.ticketId,
@@ -57,7 +62,12 @@ const MAX_ATTEMPTS = 20;
  */
 export function createProjector(store: Store, lock: KeyedLock, accounts?: AccountIndex) {
 	return async function project(event: Event, alongside: Change[] = []): Promise<void> {
-		const targets = targetsOf(event);
+		// Whose ticket it is was recorded when it was opened (or first replied to) and does not change after.
+		const owner =
+			isTicketEvent(event) && !('username' in event)
+				? ((await store.read('tickets', event.ticketId)).value as TicketState | undefined)?.username
+				: undefined;
+		const targets = targetsOf(event, owner);
 		const commit = async () => {
 			for (let attempt = 1; ; attempt++) {
 				const writes: Change[] = [...alongside];

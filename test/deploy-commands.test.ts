@@ -36,7 +36,14 @@ describe('npm run commands:deploy', () => {
 		assert.ok(registration, 'one bulk registration');
 		assert.equal(registration.guildId, discord.guildId);
 		const commands = registration.body as { name: string; default_member_permissions: string }[];
-		assert.deepEqual(commands.map((c) => c.name).sort(), ['account', 'alerts', 'cert', 'domain', 'ticket', 'wooxy']);
+		assert.deepEqual(commands.map((c) => c.name).sort(), [
+			'account',
+			'alerts',
+			'cert',
+			'domain',
+			'ticket',
+			'wooxy',
+		]);
 		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}

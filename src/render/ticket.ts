@@ -109,7 +109,7 @@ export function renderTicketStatus(
 			inline: true,
 		},
 	];
-	const places = Object.values(threads);
+	const places = Object.values(threads).filter((place) => place.started && place.threadId);
 	fields.push({
 		name: 'Thread',
 		value: places.length > 0 ? places.map((place) => `<#${place.threadId}>`).join(', ') : 'none yet',

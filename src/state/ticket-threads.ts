@@ -6,10 +6,15 @@ import type { Store } from './store.js';
  * of a callback finds the thread instead of starting another. Written by delivery only.
  */
 export interface TicketThread {
-	/** The thread's (or post's) channel id; for a thread started on an alert, that alert's message id. */
-	threadId: string;
+	/**
+	 * The thread's (or post's) channel id; for a thread started on an alert, that alert's message id,
+	 * recorded as soon as the alert is posted. Absent while a forum post is being made.
+	 */
+	threadId?: string;
 	/** The text or forum channel it is in. */
 	parentId: string;
+	/** The thread exists (false: the alert is posted, or the post was asked for, and the outcome is not known). */
+	started: boolean;
 	/** When delivery recorded it. */
 	at: number;
 }

@@ -1698,6 +1698,14 @@ export class DiscordDouble {
 			this.#startThreadFromMessage(ctx),
 		);
 		this.#route('POST', '/channels/:channel/threads', true, (ctx) => this.#startThread(ctx));
+		// List Active Guild Threads: every unarchived thread of the guild, with the bot's membership omitted.
+		this.#route('GET', '/guilds/:guild/threads/active', true, ({ params }) => {
+			if (params.guild !== this.guildId) return apiError(404, 'Unknown Guild', 10004);
+			const threads = [...this.threads.values()]
+				.filter((thread) => !thread.archived)
+				.map((thread) => this.#threadObject(thread));
+			return { status: 200, body: { threads, members: [] } };
+		});
 		this.#route('POST', '/channels/:channel/messages', true, (ctx) => this.#createChannelMessage(ctx));
 		// Newest first, at most `limit` (1-100, default 50); like Discord's list, without nonces.
 		this.#route('GET', '/channels/:channel/messages', true, ({ params, query }) => {

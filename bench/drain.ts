@@ -18,6 +18,8 @@ const { values } = parseArgs({
 	strict: false,
 });
 const COUNT = Number(values.count);
+/** The backlog of one channel, as a flood leaves it. */
+const DESTINATION = 'channel:100000000000000001';
 
 async function drain(ordered: boolean): Promise<void> {
 	const dir = mkdtempSync(join(tmpdir(), 'hookcord-drain-'));
@@ -29,13 +31,16 @@ async function drain(ordered: boolean): Promise<void> {
 				Array.from({ length: Math.min(1000, COUNT - i) }, (_, k) => {
 					const at = start + i + k;
 					const username = `host_${i + k}`;
-					return outboxAddition({
-						provider: 'mofh',
-						kind: 'account.activated',
-						username,
-						id: newEventId(at),
-						receivedAt: at,
-					}).write;
+					return outboxAddition(
+						{
+							provider: 'mofh',
+							kind: 'account.activated',
+							username,
+							id: newEventId(at),
+							receivedAt: at,
+						},
+						DESTINATION,
+					).write;
 				}),
 			);
 		if (!ordered) delete store.readAfter;
@@ -44,9 +49,9 @@ async function drain(ordered: boolean): Promise<void> {
 		const t0 = performance.now();
 		let pages = 1;
 		let read = 0;
-		for (let page = await outbox.page(1000); page.length > 0; pages++) {
+		for (let page = await outbox.page(DESTINATION, 1000); page.length > 0; pages++) {
 			read += page.length;
-			page = await outbox.page(500, { after: page.at(-1)?.event.id ?? null });
+			page = await outbox.page(DESTINATION, 500, { after: page.at(-1)?.event.id ?? null });
 		}
 		const used = process.cpuUsage(cpu);
 		process.stdout.write(

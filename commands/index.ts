@@ -7,7 +7,6 @@ import type { Command, CommandData } from '../src/interactions/define-command.js
 import { createDispatcher, type Dispatch } from '../src/interactions/dispatch.js';
 import { staffPolicy } from '../src/interactions/staff.js';
 import { ACCOUNT, account } from './account.js';
-import { recordInterruptedActions } from './account-actions.js';
 import { ALERTS, alerts } from './alerts.js';
 import { CERT, cert } from './cert.js';
 import { DOMAIN, domain } from './domain.js';
@@ -32,12 +31,9 @@ export function createCommands(deps: CommandDeps): Command[] {
 
 export interface StaffCommands {
 	dispatch: Dispatch;
-	/** Closes the commands' HTTP clients (Wooxy, MOFH) and stops the check for interrupted actions. */
+	/** Closes the commands' HTTP clients (Wooxy, MOFH). */
 	close(): Promise<void>;
 }
-
-/** How often every instance with commands looks for confirmed actions left without an audit event. */
-const INTERRUPTED_CHECK_MS = 60_000;
 
 /**
  * The slash commands bound to their clients, behind the staff gate: what answers Discord's interactions
@@ -64,18 +60,6 @@ export function createStaffCommands(
 	const rest = new REST({ api: config.discord.apiUrl });
 	if (config.discord.token) rest.setToken(config.discord.token);
 	const log = logger.child({ component: 'commands' });
-	// A staff action confirmed on a process that stopped before storing its audit event still gets one.
-	// This timer is the commands' only scheduled work; it belongs with the other periodic jobs once they
-	// have a home of their own.
-	const interrupted = setInterval(() => {
-		recordInterruptedActions(deps).then(
-			(count) => {
-				if (count > 0) log.warn(`recorded the audit event of ${count} staff action(s) cut off by a stop`);
-			},
-			(error) => log.warn({ err: error }, 'could not check for interrupted staff actions'),
-		);
-	}, INTERRUPTED_CHECK_MS);
-	interrupted.unref();
 	return {
 		dispatch: createDispatcher(
 			createCommands({ ...deps, wooxy, mofh }),
@@ -83,7 +67,6 @@ export function createStaffCommands(
 			rest,
 		),
 		async close() {
-			clearInterval(interrupted);
 			await Promise.all([wooxy.close(), mofh.close()]);
 		},
 	};

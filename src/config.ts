@@ -11,7 +11,7 @@ import { shownTarget, targetKey } from './net/target-url.js';
  */
 
 /** Discord ids are snowflakes (17-20 digits today); any all-digit id up to 20 digits is taken. */
-const SNOWFLAKE = /^\d{1,20}$/;
+export const SNOWFLAKE = /^\d{1,20}$/;
 /**
  * `https://discord.com/api/webhooks/ID/TOKEN`: any host and any path ending in `/webhooks/ID/TOKEN`, so a
  * proxy or a test double works; a query (`?thread_id=…`) is kept.

@@ -1,28 +1,25 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { type After, realAfter } from './clock.js';
 import type { Config } from './config.js';
-import { routeTopics } from './delivery/destinations.js';
-import {
-	fenceSend,
-	type Leadership,
-	type LeadershipOptions,
-	type LeadershipStatus,
-	startLeadership,
-} from './delivery/leadership.js';
-import { createSender, type Send } from './delivery/senders.js';
-import { createWorker, type Worker, type WorkerOptions } from './delivery/worker.js';
+import type { Send } from './delivery/kinds/discord.js';
+import { type Leadership, type LeadershipStatus, startLeadership } from './delivery/leadership.js';
+import { createDeliveryTerm, type Delivery, type DeliverySettings, type Duty } from './delivery/term.js';
+import { topicOf } from './events/event.js';
 import type { Dispatch } from './interactions/dispatch.js';
 import type { Gateway } from './interactions/gateway.js';
+import { createJobs } from './jobs/index.js';
+import { createJobRunner } from './jobs/runner.js';
 import { AccountIndex } from './state/account-index.js';
-import { resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
+import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
-import { type Lease, openLease } from './state/lease.js';
+import { openLease } from './state/lease.js';
 import { createOnce } from './state/once.js';
 import { createOutbox, type Outbox } from './state/outbox.js';
 import { createProjector } from './state/projector.js';
-import { openStore, pruneExpired, type Store } from './state/store.js';
+import { openStore, type Store } from './state/store.js';
 
 /** Everything one hookcord process is made of, wired, not yet listening or delivering. */
 export interface Services {
@@ -31,14 +28,14 @@ export interface Services {
 	outbox: Outbox;
 	ingest: Ingest;
 	/** The delivery worker. On a shared store it runs only while this instance holds the delivery lease. */
-	worker: Worker;
+	worker: Delivery;
 	/** The gateway session, while this instance leads and has a bot token. */
 	readonly gateway?: Gateway | undefined;
 	leadership(): LeadershipStatus;
 	hookSecret: string;
 	/** Generated at this start (not configured, not kept from an earlier start). */
 	hookSecretGenerated: boolean;
-	callbackUrls: { mofh: string; xolphin: string; wooxy: string };
+	callbackUrls: CallbackUrls;
 	/**
 	 * Takes part in leadership (DELIVERY=on): the instance holding the lease runs the worker, from the
 	 * backlog a previous leader left, and the gateway session. Resolves after the first try for the lease.
@@ -57,8 +54,10 @@ export interface ServiceOptions {
 	logger: FastifyBaseLogger;
 	/** Where dry-run alerts go (stdout by default). */
 	print?: (text: string) => void;
-	/** The one clock of the process: receipt times, retry and pause times, signature freshness. */
+	/** The one clock of the process: receipt times, retry and pause times, signature freshness, jobs. */
 	now?: () => number;
+	/** The same clock's timers. */
+	after?: After;
 }
 
 /** What tests change about a process: its store, its Discord side, its timings. */
@@ -68,7 +67,7 @@ export interface ComposeOptions extends ServiceOptions {
 	/** Replaces the sender to Discord (tests record what would be posted). */
 	send?: Send;
 	/** Delivery settings tests change (timings, pacing, paging, routes). */
-	delivery?: Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'log' | 'now'>>;
+	delivery?: DeliverySettings;
 	/** Replaces the slash commands behind the gateway and `POST /interactions`. */
 	dispatch?: Dispatch;
 	/** Log into the Discord gateway when a bot token is set (default true). */
@@ -81,22 +80,17 @@ export interface ComposeOptions extends ServiceOptions {
 }
 
 /**
- * Wires the one-way flow: receiver ─▶ ingest (outbox + state) ─▶ worker ─▶ Discord, and the slash
- * commands (gateway and HTTP interactions) over the same state. The one place the object graph is built:
- * `startService` and the tests use it alike. Every instance receives and answers HTTP interactions.
+ * Wires the one-way flow: receiver ─▶ ingest (outbox + state) ─▶ worker ─▶ Discord, the slash commands
+ * (gateway and HTTP interactions) over the same state, and the scheduled jobs. The one place the object
+ * graph is built: `startService` and the tests use it alike. Every instance receives and answers HTTP
+ * interactions.
  */
 export async function composeServices(config: Config, options: ComposeOptions): Promise<Services> {
-	const { logger, print, now = Date.now } = options;
-	const store = options.store ?? (await openStore(config.storeUrl));
+	const { logger } = options;
+	const clock = { now: options.now ?? Date.now, after: options.after ?? realAfter };
+	const state = await openState(config, options);
+	const { store, lock } = state;
 	const instanceId = config.instanceId ?? `${hostname()}:${process.pid}`;
-	const { secret: hookSecret, generated: hookSecretGenerated } = await resolveHookSecret(
-		config.hookSecret,
-		store,
-	);
-	const accounts = await AccountIndex.load(store);
-	const lock = new KeyedLock();
-	const project = createProjector(store, lock, accounts);
-	const outbox = createOutbox(store, now);
 	const lease =
 		config.delivery.enabled && options.lease !== false
 			? await openLease(store, config.storeUrl, {
@@ -105,128 +99,70 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 					warn: (message) => logger.warn(message),
 				})
 			: undefined;
-	// discord.js REST loads only with a bot token: a dry run or a receiver never needs it.
-	const channel =
-		config.discord.token && !options.send
-			? (await import('./delivery/channel.js')).createChannelPoster({
-					apiUrl: config.discord.apiUrl,
-					token: config.discord.token,
-					timeoutMs: config.delivery.timeout,
-					maxRateLimitWaitMs: config.delivery.maxRateLimitWait,
-					...(lease && { lease }),
-				})
-			: undefined;
-	const send =
-		options.send ??
-		createSender({
-			...(channel && { channel }),
-			...(print && { print }),
-			timeoutMs: config.delivery.timeout,
-		});
-	// Fencing: every send checks the lease first (and a channel post again as it goes on the wire), and
-	// every outbox bookkeeping write is conditional on it in the store, so a leader that lost it (a long
-	// pause, a partition) stops before another starts and cannot write over the next one's work.
-	const newWorker = () =>
-		createWorker({
-			outbox: lease ? createOutbox(store, now, lease.commit) : outbox,
-			send: lease ? fenceSend(lease, send) : send,
-			route: routeTopics(config),
-			log: logger.child({ component: 'delivery' }),
-			retrySchedule: config.delivery.retrySchedule,
-			retryBudget: config.delivery.retryBudget,
-			rate: config.delivery.rate,
-			digestThreshold: config.delivery.digestThreshold,
-			sweepMs: config.delivery.sweep,
-			...options.delivery,
-			now,
-		});
-	// Each leadership term gets a worker of its own, started from the store; without a lease there is one.
-	let term: Worker | undefined = lease ? undefined : newWorker();
-	const worker: Worker = {
-		enqueue: (entry) => term?.enqueue(entry),
-		status: () => term?.status() ?? { pending: 0, inOutbox: 0, delivered: 0, deadLettered: 0, paused: [] },
-		idle: (timeoutMs) => term?.idle(timeoutMs) ?? Promise.resolve(),
-		start: () => {
-			term ??= newWorker();
-			return term.start();
-		},
-		stop: async () => {
-			await term?.stop();
-		},
-	};
-	const forwardTargets = config.forward.targets;
-	const ingest = createIngest({
-		project,
+	const delivery = await createDeliveryTerm({
+		config,
 		store,
-		lock,
+		outbox: state.outbox,
+		lease,
+		clock,
+		logger,
+		send: options.send,
+		print: options.print,
+		settings: options.delivery,
+	});
+	const { worker, route } = delivery;
+	const ingest = createIngest({
+		...state,
+		route: (event) => route(topicOf(event)).map((destination) => destination.key),
+		forwardTo: (provider) =>
+			config.forward.targets.filter((target) => target.provider === provider).map((target) => target.key),
 		// A worker that is not running (a follower, DELIVERY=off) ignores it: the leader sweeps the outbox.
 		notify: worker.enqueue,
-		forwardTo: (provider) =>
-			forwardTargets.filter((target) => target.provider === provider).map((target) => target.key),
-		now,
+		now: clock.now,
 	});
-
-	const callbackUrls = urlsFor(config.publicUrl, hookSecret);
-	// The commands load only where Discord can send interactions (see commands/index.ts).
-	const commands = options.dispatch
-		? { dispatch: options.dispatch, close: async () => {} }
-		: config.discord.publicKey || config.discord.token
-			? (await import('../commands/index.js')).createStaffCommands(
-					config,
-					{ store, accounts, ingest, lock, outbox, worker, callbackUrl: callbackUrls.wooxy, hookSecret },
-					logger,
-				)
-			: undefined;
+	const callbackUrls = urlsFor(config.publicUrl, state.hookSecret);
+	const commands = await loadCommands(config, options, {
+		...state,
+		ingest,
+		worker,
+		callbackUrl: callbackUrls.wooxy,
+	});
+	const jobs = createJobRunner({
+		jobs: createJobs({
+			store,
+			ingest,
+			worker,
+			sweepMs: options.delivery?.sweepMs ?? config.delivery.sweep,
+			commands: commands !== undefined && !options.dispatch,
+			now: clock.now,
+			log: logger.child({ component: 'jobs' }),
+		}),
+		clock,
+		log: logger.child({ component: 'jobs' }),
+	});
+	delivery.whileDelivering({ start: jobs.startLeading, stop: jobs.stopLeading });
+	jobs.start();
 	const inFlight = new Set<Promise<unknown>>();
 	const track = (work: Promise<unknown>) => {
 		const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
 		inFlight.add(settled);
 	};
-
-	let gateway: Gateway | undefined;
 	const token = options.gateway === false ? undefined : config.discord.token;
+	const session = gatewaySession(config, token, commands?.dispatch, track, logger);
 	let leadership: Leadership | undefined;
-	const leadershipOptions = (held: Lease): LeadershipOptions => ({
-		lease: held,
-		renewMs: config.delivery.leaderLease / 3,
-		duties: token ? 'it delivers alerts and holds the Discord gateway session' : 'it delivers alerts',
-		log: logger.child({ component: 'leadership' }),
-		// The gateway session lives as long as the term: one session across all instances.
-		async onElected() {
-			if (token && commands) {
-				// discord.js (tens of MiB resident) loads only in a process that holds the gateway session.
-				const { startGateway } = await import('./interactions/gateway.js');
-				gateway = startGateway({
-					token,
-					apiUrl: config.discord.apiUrl,
-					dispatch: commands.dispatch,
-					track,
-					log: logger.child({ component: 'gateway' }),
-				});
-			}
-			term = newWorker();
-			await term.start();
-		},
-		async onDeposed() {
-			const [stopping, closing] = [term, gateway];
-			term = undefined;
-			gateway = undefined;
-			await Promise.all([stopping?.stop(), closing?.close()]);
-		},
-	});
 	const leadershipStatus = (): LeadershipStatus =>
 		leadership?.status() ?? { instance: instanceId, role: lease ? 'follower' : 'receiver' };
 	const app = await buildApp({
 		config,
 		store,
 		ingest,
-		hookSecret,
+		hookSecret: state.hookSecret,
 		delivery: worker,
 		leadership: leadershipStatus,
 		logger,
-		now,
+		now: clock.now,
 		// Only the leader holds a gateway session; a follower is ready without one.
-		...(token && { discordReady: () => !leadership?.isLeader() || gateway?.isReady() === true }),
+		...(token && { discordReady: () => !leadership?.isLeader() || session.gateway()?.isReady() === true }),
 		...(config.discord.publicKey &&
 			commands && {
 				interactions: {
@@ -234,26 +170,26 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 					dispatch: commands.dispatch,
 					track,
 					once: createOnce(store, lock),
-					now,
+					now: clock.now,
 				},
 			}),
 	});
 	return {
 		app,
 		store,
-		outbox,
+		outbox: state.outbox,
 		ingest,
 		worker,
 		get gateway() {
-			return gateway;
+			return session.gateway();
 		},
 		leadership: leadershipStatus,
-		hookSecret,
-		hookSecretGenerated,
+		hookSecret: state.hookSecret,
+		hookSecretGenerated: state.hookSecretGenerated,
 		callbackUrls,
 		async lead() {
 			if (lease) {
-				leadership = startLeadership(leadershipOptions(lease));
+				leadership = startLeadership(delivery.leadership(lease, session));
 				await leadership.started;
 			} else
 				logger.info(
@@ -267,8 +203,66 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 			// Stops delivery and the gateway, then releases the lease: a follower takes over at its next try.
 			await leadership?.stop();
 			await worker.stop();
+			await jobs.stop();
 			await commands?.close();
 			if (!options.store) await store.close();
+		},
+	};
+}
+
+/** The store and the state over it: hook secret, account index, projections, outbox. */
+async function openState(config: Config, options: ComposeOptions) {
+	const store = options.store ?? (await openStore(config.storeUrl));
+	const { secret: hookSecret, generated: hookSecretGenerated } = await resolveHookSecret(
+		config.hookSecret,
+		store,
+	);
+	const accounts = await AccountIndex.load(store);
+	const lock = new KeyedLock();
+	const project = createProjector(store, lock, accounts);
+	const outbox = createOutbox(store, options.now ?? Date.now);
+	return { store, hookSecret, hookSecretGenerated, accounts, lock, project, outbox };
+}
+
+/** The commands load only where Discord can send interactions (see commands/index.ts). */
+async function loadCommands(
+	config: Config,
+	options: ComposeOptions,
+	deps: Parameters<typeof import('../commands/index.js').createStaffCommands>[1],
+) {
+	if (options.dispatch) return { dispatch: options.dispatch, close: async () => {} };
+	if (!config.discord.publicKey && !config.discord.token) return undefined;
+	return (await import('../commands/index.js')).createStaffCommands(config, deps, options.logger);
+}
+
+/** The gateway session a leader holds while it leads, when there is a token and commands to answer. */
+function gatewaySession(
+	config: Config,
+	token: string | undefined,
+	dispatch: Dispatch | undefined,
+	track: (work: Promise<unknown>) => void,
+	logger: FastifyBaseLogger,
+): Duty & { describe: string; gateway(): Gateway | undefined } {
+	let gateway: Gateway | undefined;
+	return {
+		describe: token ? 'it delivers alerts and holds the Discord gateway session' : 'it delivers alerts',
+		gateway: () => gateway,
+		async start() {
+			if (!token || !dispatch) return;
+			// discord.js (tens of MiB resident) loads only in a process that holds the gateway session.
+			const { startGateway } = await import('./interactions/gateway.js');
+			gateway = startGateway({
+				token,
+				apiUrl: config.discord.apiUrl,
+				dispatch,
+				track,
+				log: logger.child({ component: 'gateway' }),
+			});
+		},
+		async stop() {
+			const closing = gateway;
+			gateway = undefined;
+			await closing?.close();
 		},
 	};
 }
@@ -276,27 +270,11 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 /** Composes the process, takes part in leadership, then listens. */
 export async function startService(config: Config, options: ServiceOptions): Promise<Service> {
 	const services = await composeServices(config, options);
-	const { app, store } = services;
-	// What expires (fingerprints of past callbacks after the providers' retry windows, confirmations staff
-	// never pressed) stays in SQL tables until read: an hourly sweep removes it.
-	const pruning = setInterval(() => {
-		for (const collection of [store.seen, store.actions])
-			void pruneExpired(collection).catch((error) =>
-				options.logger.warn({ err: error }, 'could not prune expired entries'),
-			);
-	}, 3_600_000);
-	pruning.unref();
+	const { app } = services;
 	await services.lead();
 	await app.listen({ host: config.host, port: config.port });
 	const port = (app.server.address() as { port: number }).port;
 	const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 	// Onto the same object: a copy would read the live `gateway` getter once.
-	const close = services.close;
-	return Object.assign(services, {
-		address,
-		async close() {
-			clearInterval(pruning);
-			await close();
-		},
-	});
+	return Object.assign(services, { address });
 }

@@ -11,6 +11,7 @@ import type { Ingest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import { openStore, type Store } from '../src/state/store.js';
 import { deliveryHarness, silent } from './helpers.js';
+import { idle } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
 /**
@@ -131,7 +132,7 @@ async function suspendAndConfirm(t: TestContext, failure: MofhError) {
 	const confirm = await confirmButton(env.interact);
 	const done = await env.interact(3, { custom_id: confirm, component_type: 2 });
 	assert.equal(done.initial?.type, 6);
-	await env.harness.worker.idle();
+	await idle(env.harness.worker);
 	return { ...env, confirm, result: done.edit?.embeds as APIEmbed[] };
 }
 
@@ -220,7 +221,7 @@ describe('a confirmed action whose process stopped before its audit event was st
 			assert.equal(await recordInterruptedActions(deps), 0, 'not yet: it may still be waiting for MOFH');
 			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 1);
 			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 0, 'recorded once');
-			await survivor.worker.idle();
+			await idle(survivor.worker);
 			const [audit, ...more] = audits(survivor.sent);
 			assert.equal(more.length, 0);
 			assert.equal(audit?.title, 'Suspend from Discord: no answer from MOFH, outcome unknown');
@@ -262,7 +263,7 @@ describe('a confirmed action whose process stopped before its audit event was st
 		const id = confirm.split(':').at(-1);
 		refuse = false;
 		assert.equal(await recordInterruptedActions({ store, ingest: flaky }, FOUR_MINUTES_ON), 1);
-		await harness.worker.idle();
+		await idle(harness.worker);
 		const [audit] = audits(harness.sent);
 		assert.match(JSON.stringify(audit), /Suspended in 2 minutes/);
 		assert.equal(await store.actions.get(`pending:${id}`), undefined);
@@ -317,7 +318,7 @@ describe('one confirmation, clicked on two instances at once', () => {
 			const answers = await both;
 			assert.equal(mofh.calls, 1);
 			assert.deepEqual(answers.map((a) => a.initial?.type).sort(), [4, 6]);
-			await harness.worker.idle();
+			await idle(harness.worker);
 			const audits = harness.sent.flatMap((m) => m.embeds).filter((e) => /from Discord/.test(e.title ?? ''));
 			assert.equal(audits.length, 1);
 			const later = await second(3, click);

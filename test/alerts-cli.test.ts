@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import type { Event } from '../src/events/event.js';
 import { parseMofh } from '../src/providers/mofh/parse.js';
-import { createOutbox } from '../src/state/outbox.js';
+import { createOutbox, outboxKey } from '../src/state/outbox.js';
 import { openStore } from '../src/state/store.js';
 import { scratchDir } from './process.js';
 
@@ -30,11 +30,15 @@ test('npm run alerts -- failed strips ESC sequences, C1 controls and bidi overri
 		support_reply: '&#27;[2J&#x1b;]0;pwned&#7;\u009b31m\u202eevil',
 	});
 	const event = { ...ticket, id: 'evt000000000000000081', receivedAt: Date.now() } as Event;
-	await outbox.fail({ event, attempts: 9, notBefore: 0, budgetFrom: 0 }, 'channel 1\u001b[31m', Date.now());
+	await outbox.fail(
+		{ event, destination: 'channel 1\u001b[31m', attempts: 9, notBefore: 0, budgetFrom: 0 },
+		'channel 1\u001b[31m',
+		Date.now(),
+	);
 	// The failure text Discord or the network gave, which the CLI shows too.
 	const [failed] = await outbox.listFailed();
 	assert.ok(failed);
-	await store.failed.set(event.id, {
+	await store.failed.set(outboxKey(failed.destination, event.id), {
 		...failed,
 		lastError: 'HTTP 400\u001b]8;;https://evil\u0007link\u001b]8;;\u0007',
 	});

@@ -28,7 +28,8 @@ const activated = (username: string) =>
 /** What the store holds for one callback: its outbox entries, its fingerprint's value, its account. */
 async function holding(store: Store, parsed: Activated) {
 	const outbox: string[] = [];
-	for await (const key of store.listKeys('outbox')) outbox.push(key);
+	// Keyed `<destination>/<event id>`: the event ids.
+	for await (const key of store.listKeys('outbox')) outbox.push(key.slice(key.lastIndexOf('/') + 1));
 	const account = (await store.accounts.get(parsed.username)) as AccountState | undefined;
 	return {
 		outbox,

@@ -12,6 +12,7 @@ import type { InjectOptions } from 'fastify';
 import type { Event } from '../src/events/event.js';
 import type { OutboxEntry } from '../src/state/outbox.js';
 import { buildTestApp, multipart, SECRET } from './helpers.js';
+import { idle } from './poll.js';
 
 /**
  * A generated bad-input suite: thousands of malformed and hostile requests to the three receivers and to
@@ -1206,7 +1207,7 @@ test(`${INPUTS} generated bad inputs, seed ${SEED} (BAD_INPUT_SEED=${SEED} to re
 		}
 	}
 
-	await worker.idle(15_000);
+	await idle(worker, 15_000);
 
 	// Every accepted event alerted exactly once, and nothing else.
 	const alerted = new Map<string, number>();
@@ -1305,6 +1306,6 @@ test('a hook secret of the longest allowed length (128) is reachable; a longer p
 		assert.equal(res.statusCode, 404, url.slice(0, 40));
 		assert.equal(res.body, NOT_FOUND_BODY);
 	}
-	await worker.idle();
+	await idle(worker);
 	assert.equal(sent.length, 3);
 });

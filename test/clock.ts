@@ -1,4 +1,4 @@
-import type { After } from '../src/delivery/worker.js';
+import type { After } from '../src/clock.js';
 
 /**
  * A clock that moves only when a test says so: the worker's backoffs, pauses and pacing become steps

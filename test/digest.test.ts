@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { APIEmbed } from 'discord-api-types/v10';
 import { DeliveryError } from '../src/delivery/errors.js';
-import { createSender, type OutgoingMessage } from '../src/delivery/senders.js';
-import type { WorkerOptions } from '../src/delivery/worker.js';
+import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import type { Event, ParsedEvent, SuspensionCategory } from '../src/events/event.js';
 import { renderDigest } from '../src/render/digest.js';
 import { codePoints, embedLength, LIMITS } from '../src/render/limits.js';
 import { composeMessage } from '../src/render/message.js';
 import { openStore, type Store } from '../src/state/store.js';
 import { eventually, ManualClock } from './clock.js';
-import { deliveryHarness, eventIds } from './helpers.js';
+import { deliveryHarness, discordSender, eventIds, type HarnessOptions } from './helpers.js';
 
 /** Floods become digests: what a digest says, when the worker folds, and that it is sent exactly once. */
 
@@ -138,7 +137,7 @@ describe('digest rendering', () => {
 	});
 });
 
-type Options = Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'project' | 'log'>>;
+type Options = HarnessOptions;
 
 /** A store with `events` accepted while nothing delivered, then a worker started on it (a restart). */
 async function flood(
@@ -260,7 +259,7 @@ describe('folding in the worker', () => {
 
 	it('a dry run prints the digest staff would have seen', async (t) => {
 		const printed: string[] = [];
-		const sender = createSender({ print: (text) => printed.push(text) });
+		const sender = discordSender({ print: (text) => printed.push(text) });
 		const { drain } = await flood(
 			t,
 			[

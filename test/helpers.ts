@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict';
 import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
+import type { After } from '../src/clock.js';
 import { type Config, parseConfig } from '../src/config.js';
 import { createChannelPoster } from '../src/delivery/channel.js';
-import type { Destination } from '../src/delivery/destinations.js';
-import { createSender, type OutgoingMessage, type Send } from '../src/delivery/senders.js';
-import type { WorkerOptions } from '../src/delivery/worker.js';
+import type { Destination } from '../src/delivery/kind.js';
+import type { ChannelDestination } from '../src/delivery/kinds/channel.js';
+import type { OutgoingMessage, PostToChannel, Send } from '../src/delivery/kinds/discord.js';
+import { printDryRun, type StdoutDestination } from '../src/delivery/kinds/stdout.js';
+import { executeWebhook, type WebhookDestination } from '../src/delivery/kinds/webhook.js';
+import type { DeliverySettings } from '../src/delivery/term.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { Dispatch } from '../src/interactions/dispatch.js';
 import { PayloadError } from '../src/providers/fields.js';
@@ -13,7 +17,7 @@ import { composeServices } from '../src/service.js';
 import type { Store } from '../src/state/store.js';
 
 export const SECRET = 'test-secret-0123456789';
-export const silent = pino({ level: 'silent' });
+export const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });
 
 /** A config as the environment would give it, with test-friendly defaults. */
 export function testConfig(env: Record<string, string> = {}): Config {
@@ -33,7 +37,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
  * limit the double answers rather than handing a long one back to the outbox.
  */
 export function botSender(discord: { apiUrl: string; token: string }): Send {
-	return createSender({
+	return discordSender({
 		channel: createChannelPoster({
 			apiUrl: discord.apiUrl,
 			token: discord.token,
@@ -41,6 +45,28 @@ export function botSender(discord: { apiUrl: string; token: string }): Send {
 			maxRateLimitWaitMs: Number.POSITIVE_INFINITY,
 		}),
 	});
+}
+
+/**
+ * The Discord kinds' own transports, by destination kind: for tests whose scripted sends go on to the
+ * wire (a Discord double) or to a dry run's print.
+ */
+export function discordSender({
+	channel,
+	print = (text) => process.stdout.write(`${text}\n`),
+}: {
+	channel?: PostToChannel;
+	print?: (text: string) => void;
+} = {}): Send {
+	return async (destination, message) => {
+		if (destination.kind === 'channel') {
+			if (!channel) throw new Error('no channel poster');
+			return channel((destination as ChannelDestination).channelId, message);
+		}
+		if (destination.kind === 'webhook')
+			return executeWebhook((destination as WebhookDestination).url, message, 15_000);
+		printDryRun(message, (destination as StdoutDestination).intended, print);
+	};
 }
 
 export interface Sent {
@@ -135,6 +161,9 @@ export function eventIds(messages: OutgoingMessage[]): (string | undefined)[] {
 	);
 }
 
+/** Delivery settings a harness changes, and its clock. */
+export type HarnessOptions = DeliverySettings & { now?: () => number; after?: After };
+
 /**
  * One process's worth of hookcord on `store` (composed like the real one; its HTTP side is not used):
  * ingest plus a worker whose Discord sends run `script` (throw a DeliveryError to fail one). `attempts`
@@ -144,10 +173,10 @@ export function eventIds(messages: OutgoingMessage[]): (string | undefined)[] {
 export async function deliveryHarness(
 	store: Store,
 	script: (message: OutgoingMessage) => void | Promise<void> = () => {},
-	options: Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'log'>> = {},
+	options: HarnessOptions = {},
 ) {
 	const config = testConfig({ ALERTS_CHANNEL: '100000000000000001', DISCORD_TOKEN: 'x' });
-	const { now, ...delivery } = options;
+	const { now, after, ...delivery } = options;
 	const attempts: OutgoingMessage[] = [];
 	const sent: OutgoingMessage[] = [];
 	const { outbox, worker, ingest } = await composeServices(config, {
@@ -170,6 +199,7 @@ export async function deliveryHarness(
 			...delivery,
 		},
 		...(now && { now }),
+		...(after && { after }),
 	});
 	// The worker reads the whole outbox at start and at every sweep: counting the reads lets a test wait
 	// for sweeps (the chance to send a copy again) instead of sleeping.

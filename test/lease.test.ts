@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Destination } from '../src/delivery/destinations.js';
 import { DeliveryError } from '../src/delivery/errors.js';
+import type { Destination } from '../src/delivery/kind.js';
 import { fenceSend } from '../src/delivery/leadership.js';
 import type { Event } from '../src/events/event.js';
 import { type Lease, openLease } from '../src/state/lease.js';
-import { createOutbox, LeaseLostError, type OutboxEntry, outboxAddition } from '../src/state/outbox.js';
+import {
+	createOutbox,
+	LeaseLostError,
+	type OutboxEntry,
+	outboxAddition,
+	outboxKey,
+} from '../src/state/outbox.js';
 import { openStore, type Store } from '../src/state/store.js';
 import { deferrer, privateStore, unavailable } from './stores.js';
 
@@ -89,13 +95,17 @@ for (const kind of ['redis', 'postgres'] as const) {
 			let stoppedAt: number | undefined;
 			const [one, two] = await handles(t, 1500, () => stoppedAt ?? performance.now());
 			const event = { id: 'e1' } as unknown as Event;
-			const { entry, write } = outboxAddition(event);
+			const { entry, write } = outboxAddition(event, 'channel:1');
 			await one.store.commit([write]);
 			const outbox = createOutbox(one.store, Date.now, one.lease.commit);
 			assert.equal(await one.lease.acquire(), true);
 			await outbox.update({ ...entry, attempts: 1 });
 			await outbox.setBatch('channel:1', { nonce: 'n', ids: ['e1'] });
-			assert.equal(((await two.store.outbox.get('e1')) as OutboxEntry).attempts, 1, 'held: written');
+			assert.equal(
+				((await two.store.outbox.get(outboxKey('channel:1', 'e1'))) as OutboxEntry).attempts,
+				1,
+				'held: written',
+			);
 
 			stoppedAt = performance.now();
 			const deadline = Date.now() + 10_000;
@@ -106,7 +116,7 @@ for (const kind of ['redis', 'postgres'] as const) {
 			assert.equal(one.lease.isHeld(), true, 'stopped: it still believes it leads');
 			// The new leader delivers the alert and confirms it; it records a message of its own.
 			const next = createOutbox(two.store, Date.now, two.lease.commit);
-			await next.remove(['e1']);
+			await next.remove('channel:1', ['e1']);
 			await next.setBatch('channel:2', { nonce: 'm', ids: ['e2'] });
 
 			const lost = (error: unknown) => error instanceof LeaseLostError;
@@ -114,7 +124,11 @@ for (const kind of ['redis', 'postgres'] as const) {
 			await assert.rejects(outbox.setBatch('channel:2', { nonce: 'n', ids: ['e1'] }), lost);
 			await assert.rejects(outbox.clearBatch('channel:2'), lost);
 			await assert.rejects(outbox.fail(entry, 'channel:1', 0), lost);
-			assert.equal(await two.store.outbox.get('e1'), undefined, 'the delivered alert stays delivered');
+			assert.equal(
+				await two.store.outbox.get(outboxKey('channel:1', 'e1')),
+				undefined,
+				'the delivered alert stays delivered',
+			);
 			assert.deepEqual(await next.getBatch('channel:2'), { nonce: 'm', ids: ['e2'] });
 			assert.deepEqual(await next.listFailed(), []);
 		});
@@ -199,7 +213,7 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		const outbox = createOutbox(store);
 		const fenced = createOutbox(store, Date.now, async () => false);
 		const event = { id: 'e1' } as unknown as Event;
-		const { entry, write } = outboxAddition(event);
+		const { entry, write } = outboxAddition(event, 'channel:1');
 		await store.commit([write]);
 		const lost = (error: unknown) => error instanceof LeaseLostError;
 		await assert.rejects(fenced.update({ ...entry, attempts: 3 }), lost);
@@ -207,11 +221,11 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		await outbox.setBatch('channel:2', { nonce: 'm', ids: ['e1'] });
 		await assert.rejects(fenced.clearBatch('channel:2'), lost, 'the new leader may own that record now');
 		await assert.rejects(fenced.fail(entry, 'channel:1', 0), lost);
-		assert.equal(((await store.outbox.get('e1')) as OutboxEntry).attempts, 0);
+		assert.equal(((await store.outbox.get(outboxKey('channel:1', 'e1'))) as OutboxEntry).attempts, 0);
 		assert.equal(await outbox.getBatch('channel:1'), undefined);
 		assert.deepEqual(await outbox.getBatch('channel:2'), { nonce: 'm', ids: ['e1'] });
 		assert.deepEqual(await outbox.listFailed(), []);
-		await fenced.remove(['e1']); // it is on Discord, whoever leads now
+		await fenced.remove('channel:1', ['e1']); // it is on Discord, whoever leads now
 		assert.deepEqual(await fenced.pending(), []);
 	});
 });

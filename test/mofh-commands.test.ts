@@ -6,6 +6,7 @@ import type { AccountState } from '../src/state/projections.js';
 import type { DiscordDouble } from './doubles/discord.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
 import { type Final, type Interactions, startInteractions, TRANSPORTS, text } from './interactions.js';
+import { idle } from './poll.js';
 
 /** Staff-facing text (or its JSON) with markdown escapes taken out: provider words are shown as data. */
 const unescaped = (text: string) => text.replace(/\\+([*_~|`[\]()>#.+-])/g, '$1');
@@ -74,7 +75,7 @@ describe('acting on MOFH accounts from Discord', () => {
 		const domain = `site${n}.example.com`;
 		mofh.addAccount({ key, vpUser, status, domains: [domain], ...(closedBy && { closedBy }) });
 		await f.mofhCallback({ username: vpUser, status: 'ACTIVATED', comments: 'GENERIC ACTIVATION' });
-		await service.worker.idle();
+		await idle(service.worker);
 		return { key, vpUser, domain };
 	}
 
@@ -155,7 +156,7 @@ describe('acting on MOFH accounts from Discord', () => {
 				assert.match(again.content ?? '', /^Already handled: suspend of .* done/);
 				assert.equal(mofhCalls('suspendacct'), before + 1);
 
-				await service.worker.idle();
+				await idle(service.worker);
 				const lines = auditLines(key);
 				assert.equal(lines.length, 1, 'the audit line is posted exactly once');
 				const line = lines[0];
@@ -212,7 +213,7 @@ describe('acting on MOFH accounts from Discord', () => {
 						`This account is not active so can not be suspended \\( vPuser : ${vpUser} , status : x`,
 					),
 				);
-				await service.worker.idle();
+				await idle(service.worker);
 				assert.equal((await account(vpUser))?.key, key, 'the vPanel user MOFH named is tied to the key');
 				assert.equal(auditLines(key).length, 1);
 				assert.match(JSON.stringify(auditLines(key)[0]?.body.embeds), /refused by MOFH/);
@@ -308,7 +309,7 @@ describe('acting on MOFH accounts from Discord', () => {
 			it('the Status button on an alert answers like /account status, privately', async () => {
 				const { vpUser } = await freshAccount();
 				await f.mofhCallback({ username: vpUser, status: 'SUSPENDED', comments: 'ADMIN_CLOSE : DAILY_CPU' });
-				await service.worker.idle();
+				await idle(service.worker);
 				const alert = discord.messages.filter((m) => m.body.content?.toString().includes(vpUser)).at(-1);
 				const rows = alert?.body.components as { components: { custom_id: string; label: string }[] }[];
 				assert.deepEqual(
@@ -371,7 +372,7 @@ describe('acting on MOFH accounts from Discord', () => {
 		const second = both.find((final) => final.type === 4);
 		assert.match(second?.content ?? '', /being carried out already/);
 		assert.equal(mofh.requests.filter((r) => r.call === 'suspendacct' && r.params.user === key).length, 1);
-		await service.worker.idle();
+		await idle(service.worker);
 		assert.equal(auditLines(key).length, 1);
 	});
 

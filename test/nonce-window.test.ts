@@ -77,6 +77,29 @@ describe('beyond the nonce window', () => {
 		assert.equal(discord.messages.length, 1);
 	});
 
+	it("a copy someone else posted is not taken for the bot's message: it is posted", async (t) => {
+		const { discord, clock, lookups, settled, ingest, worker, attempts } = await setup(t, 0);
+		discord.fail({ method: 'POST', path: /\/messages$/, status: 503 });
+		await ingest(alert);
+		await settled();
+		// A member who saw the alert's text (or guessed it) posts the same content and embeds before the
+		// retry: were any author's copy enough, they could keep an alert out of the channel.
+		const tried = attempts[0];
+		assert.ok(tried);
+		const member = {
+			id: '300000000000000001',
+			username: 'mallory',
+			discriminator: '0',
+			global_name: null,
+			avatar: null,
+		};
+		discord.postAsMember(CHANNEL, { content: tried.content, embeds: tried.embeds }, member);
+		await clock.advance(130_000);
+		await delivered(worker);
+		assert.equal(lookups().length, 1, 'the channel was searched');
+		assert.equal(discord.messages.length, 1, 'and the bot posted the alert itself');
+	});
+
 	it('within the window the nonce is enough: no search', async (t) => {
 		const { discord, clock, lookups, settled, ingest, worker } = await setup(t, undefined, 5_000);
 		discord.fail({ method: 'POST', path: /\/messages$/, createThenFail: 500 });

@@ -21,3 +21,11 @@ export async function until<T>(
 		await new Promise((resolve) => setTimeout(resolve, everyMs));
 	}
 }
+
+/**
+ * Resolves once delivery is idle: nothing held, nothing known to wait in the store, nothing being sent.
+ * Rejects after `timeoutMs` of real time.
+ */
+export async function idle(worker: { status(): { idle: boolean } }, timeoutMs = 10_000): Promise<void> {
+	await until(() => worker.status().idle, 'delivery to become idle', { timeoutMs });
+}

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
-import type { OutgoingMessage } from '../src/delivery/senders.js';
+import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { AccountState } from '../src/state/projections.js';
 import { pruneExpired, type Store } from '../src/state/store.js';
 import { deliveryHarness } from './helpers.js';
-import { until } from './poll.js';
+import { idle, until } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
 /**
@@ -66,7 +66,7 @@ for (const kind of STORE_KINDS) {
 			assert.equal(retries.filter((r) => !r.duplicate).length, 1);
 			assert.equal(new Set(concurrent.map((r) => r.id)).size, 1, 'concurrent copies share one event');
 			assert.equal(concurrent.filter((r) => !r.duplicate).length, 1);
-			await worker.idle();
+			await idle(worker);
 			assert.deepEqual(ids().sort(), [retries[0]?.id, concurrent[0]?.id].sort());
 			const account = (await store.accounts.get('host_dup')) as AccountState;
 			assert.equal(account.history.length, 1, 'state saw the callback once');
@@ -132,7 +132,7 @@ for (const kind of STORE_KINDS) {
 			const second = await harness(store);
 			assert.equal(await second.worker.start(), 12, 'every accepted alert is still pending');
 			defer(() => second.worker.stop());
-			await second.worker.idle();
+			await idle(second.worker);
 			assert.deepEqual(second.ids().sort(), [...accepted].sort(), 'each alert once');
 			assert.equal(second.sent[0]?.nonce, inFlight.nonce, 'the in-flight message goes first, same nonce');
 			assert.deepEqual(second.sent[0]?.embeds.length, inFlight.ids.length);
@@ -169,7 +169,7 @@ for (const kind of STORE_KINDS) {
 			const replayed = await outbox.replay([id]);
 			assert.equal(replayed.length, 1);
 			for (const entry of replayed) worker.enqueue(entry);
-			await worker.idle();
+			await idle(worker);
 			assert.deepEqual(ids(), [id]);
 			assert.deepEqual(await outbox.listFailed(), []);
 		});
@@ -199,7 +199,7 @@ for (const kind of STORE_KINDS) {
 			await worker.start();
 			defer(() => worker.stop());
 			for (const again of replayed) worker.enqueue(again);
-			await worker.idle();
+			await idle(worker);
 			assert.deepEqual(ids(), [id]);
 			assert.deepEqual(await outbox.listFailed(), []);
 		});

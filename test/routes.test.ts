@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createLogger, redactPath } from '../src/log.js';
+import { outboxKey } from '../src/state/outbox.js';
 import { openStore } from '../src/state/store.js';
 import { buildTestApp, form, multipart, SECRET, WOOXY_EXAMPLE } from './helpers.js';
+import { idle } from './poll.js';
 
 const urlencoded = { 'content-type': 'application/x-www-form-urlencoded' };
 const json = { 'content-type': 'application/json' };
@@ -27,11 +29,15 @@ describe('POST /hooks/mofh/:secret', () => {
 		assert.match(id, /^[0-9a-z]{20}$/);
 		const account = await store.accounts.get('host_12345678');
 		assert.equal(account.status, 'active');
-		await worker.idle();
+		await idle(worker);
 		assert.equal(sent.length, 1);
 		assert.equal(sent[0]?.message.embeds[0]?.title, 'Account activated');
 		assert.equal(sent[0]?.message.nonce, id);
-		assert.equal(await store.outbox.get(id), undefined, 'delivered events leave the outbox');
+		assert.equal(
+			await store.outbox.get(outboxKey(sent[0]?.destination.key ?? '', id)),
+			undefined,
+			'delivered events leave the outbox',
+		);
 	});
 
 	it('stamps the receipt time from the one injected clock, and the alert shows it', async (t) => {
@@ -47,7 +53,7 @@ describe('POST /hooks/mofh/:secret', () => {
 		assert.equal(res.statusCode, 200, res.body);
 		const account = await harness.store.accounts.get('host_clock');
 		assert.equal(account.statusAt, at);
-		await harness.worker.idle();
+		await idle(harness.worker);
 		assert.equal(harness.sent[0]?.message.embeds[0]?.timestamp, new Date(at).toISOString());
 	});
 
@@ -100,7 +106,7 @@ describe('POST /hooks/mofh/:secret', () => {
 			payload: form({ username: 'host_3', status: 'MIGRATED', comments: 'x' }),
 		});
 		assert.equal(res.statusCode, 200);
-		await worker.idle();
+		await idle(worker);
 		assert.equal(sent[0]?.message.embeds[0]?.title, 'Unrecognized callback');
 	});
 
@@ -284,7 +290,7 @@ describe('POST /hooks/wooxy/:secret', () => {
 			payload: example,
 		});
 		assert.equal(res.statusCode, 200);
-		await worker.idle();
+		await idle(worker);
 		assert.equal(sent[0]?.message.embeds[0]?.title, 'E-mail event: read');
 	});
 

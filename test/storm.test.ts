@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createSender } from '../src/delivery/senders.js';
 import { openStore } from '../src/state/store.js';
 import { DiscordDouble } from './doubles/discord.js';
-import { botSender, deliveryHarness } from './helpers.js';
+import { botSender, deliveryHarness, discordSender } from './helpers.js';
+import { idle } from './poll.js';
 
 /**
  * A flood against the Discord double's per-channel limit (scaled down to 5 messages per 2 s so the
@@ -35,7 +35,7 @@ it('a flood into one channel: no 429, every username once, a handful of messages
 			reason: { raw: 'DAILY_HIT', code: 'DAILY_HIT', category: 'temporary' },
 		});
 	}
-	await harness.worker.idle(10_000);
+	await idle(harness.worker, 10_000);
 	const posted = discord.messages.map((message) => JSON.stringify(message.body).match(/flood_\d{4}/g) ?? []);
 	const all = posted.flatMap((found) => [...new Set(found)]);
 	assert.deepEqual([...all].sort(), names, 'every username, once');
@@ -48,7 +48,7 @@ it('a webhook destination folds the same way', async (t) => {
 	const discord = await new DiscordDouble({ webhooks: [hook] }).listen();
 	t.after(() => discord.close());
 	const url = `${discord.apiUrl}/webhooks/${hook.id}/${hook.token}`;
-	const sender = createSender({});
+	const sender = discordSender();
 	const store = await openStore('memory://');
 	const receiver = await deliveryHarness(store);
 	const names = Array.from({ length: 60 }, (_, i) => `hooked_${String(i).padStart(3, '0')}`);
@@ -56,11 +56,11 @@ it('a webhook destination folds the same way', async (t) => {
 		await receiver.ingest({ provider: 'mofh', kind: 'account.activated', username });
 	const destination = { kind: 'webhook', key: `webhook:${hook.id}`, url, webhookId: hook.id } as const;
 	const harness = await deliveryHarness(store, (message) => sender(destination, message), {
-		route: () => destination,
+		route: () => [destination],
 	});
 	await harness.worker.start();
 	t.after(() => harness.worker.stop());
-	await harness.worker.idle(10_000);
+	await idle(harness.worker, 10_000);
 	assert.equal(discord.webhookMessages.length, 1);
 	const [embed] = (discord.webhookMessages[0]?.body.embeds ?? []) as { title?: string }[];
 	assert.equal(embed?.title, '60 accounts activated');

@@ -6,6 +6,7 @@ import type { AccountState, TicketState } from '../src/state/projections.js';
 import type { DiscordDouble, ModalShown } from './doubles/discord.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
 import { type Interactions, type Payload, startInteractions, type Who } from './interactions.js';
+import { idle } from './poll.js';
 
 /**
  * MOFH tickets from Discord, end to end on the gateway path: `/ticket open|reply|status`, the Reply
@@ -48,7 +49,7 @@ describe('MOFH tickets from Discord', () => {
 		// hookcord knows the account and its one domain from its callbacks.
 		await f.mofhCallback({ username: USER, status: 'ACTIVATED', comments: 'GENERIC ACTIVATION' });
 		await f.mofhCallback({ username: USER, status: 'CLIENTDOMADD', comments: 'shop.example.com' });
-		await service.worker.idle();
+		await idle(service.worker);
 	});
 	after(async () => {
 		await f?.close();
@@ -106,7 +107,7 @@ describe('MOFH tickets from Discord', () => {
 		discord.dispatch('INTERACTION_CREATE', payload);
 		const answer = await answerTo(payload);
 		assert.match(answer, /Ticket #000101 opened/);
-		await service.worker.idle();
+		await idle(service.worker);
 		const calls = mofh.requests.filter((r) => r.call === 'supportnewticket');
 		assert.equal(calls.length, 1, 'one call to MOFH');
 		const [call] = calls;
@@ -173,7 +174,7 @@ describe('MOFH tickets from Discord', () => {
 		assert.deepEqual(mofh.tickets.get('000202')?.comments, ['Mail bounces.', 'Any news?']);
 
 		// The button on the ticket's message opens the same form.
-		await service.worker.idle();
+		await idle(service.worker);
 		const posted = discord.messages.find((m) => JSON.stringify(m.body).includes('ticket:reply:000202'));
 		assert.ok(posted, 'a ticket message with a Reply button');
 		const click = discord.makeButtonClick(posted.message, 'ticket:reply:000202', STAFF) as Payload;

@@ -1,18 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
-import type { OutgoingMessage } from '../src/delivery/senders.js';
-import type { WorkerOptions } from '../src/delivery/worker.js';
+import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import { openStore } from '../src/state/store.js';
 import { ManualClock } from './clock.js';
-import { deliveryHarness, eventIds } from './helpers.js';
+import { deliveryHarness, eventIds, type HarnessOptions } from './helpers.js';
 
 /**
  * How the worker reacts to each kind of failure, on a memory store with a scripted sender. Time is a
  * manual clock: backoffs, pauses and the channel's pace pass when the test advances it.
  */
 
-type Options = Partial<Omit<WorkerOptions, 'outbox' | 'send' | 'log'>>;
+type Options = HarnessOptions;
 
 async function setup(t: TestContext, script: (message: OutgoingMessage) => void, options: Options = {}) {
 	const store = await openStore('memory://');

@@ -1,11 +1,11 @@
 import { DefaultRestOptions, DiscordAPIError, HTTPError, RateLimitError, REST } from '@discordjs/rest';
-import type { APIEmbed, APIMessage, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import type { APIEmbed, APIMessage, APIUser, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { Routes } from 'discord-api-types/v10';
 import { alertComponents } from '../render/components.js';
 import type { Lease } from '../state/lease.js';
 import { classifyStatus, DeliveryError } from './errors.js';
+import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './kinds/discord.js';
 import { notLeading } from './leadership.js';
-import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './senders.js';
 
 export interface ChannelOptions {
 	apiUrl: string;
@@ -37,11 +37,31 @@ export function createChannelPoster(options: ChannelOptions): PostToChannel {
 			return DefaultRestOptions.makeRequest(url, init);
 		},
 	}).setToken(options.token);
-	return (channelId, message) => postToChannel(rest, channelId, message);
+	const self = botUser(rest);
+	return (channelId, message) => postToChannel(rest, self, channelId, message);
 }
 
-async function postToChannel(rest: REST, channelId: string, message: OutgoingMessage): Promise<void> {
-	if (message.lookBack && (await alreadyPosted(rest, channelId, message))) return;
+/** The bot's own user id, asked once (when first needed) and kept. */
+function botUser(rest: REST): () => Promise<string> {
+	let id: string | undefined;
+	return async () => {
+		if (id) return id;
+		try {
+			id = ((await rest.get('/users/@me')) as APIUser).id;
+		} catch (error) {
+			throw toDeliveryError(error);
+		}
+		return id;
+	};
+}
+
+async function postToChannel(
+	rest: REST,
+	self: () => Promise<string>,
+	channelId: string,
+	message: OutgoingMessage,
+): Promise<void> {
+	if (message.lookBack && (await alreadyPosted(rest, await self(), channelId, message))) return;
 	const components = alertComponents(message.events ?? []);
 	const body: RESTPostAPIChannelMessageJSONBody = {
 		content: message.content,
@@ -62,10 +82,17 @@ async function postToChannel(rest: REST, channelId: string, message: OutgoingMes
 const LOOK_BACK = 100;
 
 /**
- * Whether the channel's latest messages hold this one: the same text and the same embed footers, which
- * carry the event ids. A channel the bot cannot read (403) cannot tell: the message is posted.
+ * Whether the channel's latest messages hold this one: posted by the bot itself, with the same text and
+ * the same embed footers, which carry the event ids. Anyone else's copy (a member, a webhook) does not
+ * count: otherwise whoever can post in the channel could suppress an alert by posting its text first.
+ * A channel the bot cannot read (403) cannot tell: the message is posted.
  */
-async function alreadyPosted(rest: REST, channelId: string, message: OutgoingMessage): Promise<boolean> {
+async function alreadyPosted(
+	rest: REST,
+	self: string,
+	channelId: string,
+	message: OutgoingMessage,
+): Promise<boolean> {
 	let recent: APIMessage[];
 	try {
 		recent = (await rest.get(Routes.channelMessages(channelId), {
@@ -77,7 +104,12 @@ async function alreadyPosted(rest: REST, channelId: string, message: OutgoingMes
 	}
 	const footers = (embeds: APIEmbed[]) => embeds.map((embed) => embed.footer?.text ?? '').join('\n');
 	const mine = footers(message.embeds);
-	return recent.some((posted) => posted.content === message.content && footers(posted.embeds ?? []) === mine);
+	return recent.some(
+		(posted) =>
+			posted.author?.id === self &&
+			posted.content === message.content &&
+			footers(posted.embeds ?? []) === mine,
+	);
 }
 
 function toDeliveryError(error: unknown): DeliveryError {

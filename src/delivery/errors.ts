@@ -1,14 +1,24 @@
 /**
- * How a failed send is handled:
+ * What a failed send means, as a destination kind classifies it (the worker's `decide` acts on it):
  * - `retry`: transient (5xx, timeout, network, a rate limit longer than we wait in place); back off.
- * - `pause`: this destination is unusable (403, 404, a dead webhook); keep its events, try it later.
- * - `halt`: the bot token is refused (401); stop all bot sends, each more would count toward Discord's
- *   invalid-request ban (PLATFORM.md §1).
- * - `reject`: Discord refused the payload itself (400); sending it again cannot help.
+ * - `pause`: this destination is unusable for now (403, 404, a dead webhook); keep its events, try it
+ *   again after a while.
+ * - `hold`: stop this destination at the entry in flight until a person decides (resend or skip); the
+ *   hold is kept in the store, so it survives a restart.
+ * - `halt`: the kind's credentials are refused (the bot token, 401); stop every destination of the
+ *   kind: each more request would count toward Discord's invalid-request ban.
+ * - `reject`: the destination refused the payload itself (400); sending it again cannot help.
  */
-export type FailureKind = 'retry' | 'pause' | 'halt' | 'reject';
+export type FailureKind = 'retry' | 'pause' | 'hold' | 'halt' | 'reject';
 
-export class DeliveryError extends Error {
+export interface Failure {
+	kind: FailureKind;
+	message: string;
+	/** How long the destination asked us to wait (Retry-After), when it said. */
+	retryAfterMs?: number;
+}
+
+export class DeliveryError extends Error implements Failure {
 	override name = 'DeliveryError';
 	constructor(
 		readonly kind: FailureKind,
@@ -17,6 +27,12 @@ export class DeliveryError extends Error {
 	) {
 		super(message);
 	}
+}
+
+/** A DeliveryError as it is; anything else thrown by a send is taken as transient. */
+export function toFailure(error: unknown): Failure {
+	if (error instanceof DeliveryError) return error;
+	return { kind: 'retry', message: String(error) };
 }
 
 /** Maps an HTTP status from Discord to how the worker reacts. */

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Lease } from '../state/lease.js';
 import { within } from '../within.js';
 import { DeliveryError } from './errors.js';
-import type { Send } from './senders.js';
+import type { Send } from './kinds/discord.js';
 
 export interface LeadershipStatus {
 	/** This instance's id. */
@@ -170,12 +170,15 @@ export const notLeading = () =>
 	new DeliveryError('pause', 'this instance no longer holds the delivery lease');
 
 /**
- * Fencing: the send a worker gets checks the lease before every message, so a leader that lost its
- * lease (paused past it, cut off from the store) sends nothing more, even before it has noticed.
+ * Fencing: a send checks the lease first, so a leader that lost its lease (paused past it, cut off from
+ * the store) sends nothing more, even before it has noticed.
  */
-export function fenceSend(lease: Lease, send: Send): Send {
-	return async (destination, message) => {
+export function fenceSend<A extends unknown[] = Parameters<Send>>(
+	lease: Pick<Lease, 'isHeld'>,
+	send: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+	return async (...args) => {
 		if (!lease.isHeld()) throw notLeading();
-		return send(destination, message);
+		return send(...args);
 	};
 }

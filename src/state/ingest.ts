@@ -31,7 +31,9 @@ export interface IngestDeps {
 	/** Where fingerprints of recent callbacks are kept, with the provider's retry window as TTL. */
 	store: Pick<Store, 'claim' | 'seen'>;
 	lock: KeyedLock;
-	/** Hands the stored entry to the delivery worker. */
+	/** The keys of the destinations an event goes to (none: its topic is muted, it is only recorded). */
+	route: (event: Event) => string[];
+	/** Hands a stored entry to the delivery worker. */
 	notify: (entry: OutboxEntry) => void;
 	/** The forward targets (keys) of each provider: a callback with an arrival is queued for each. */
 	forwardTo?: (provider: Event['provider']) => readonly string[];
@@ -56,7 +58,7 @@ export interface Ingested {
 export type Ingest = (parsed: ParsedEvent, alongside?: Change[], arrival?: Arrival) => Promise<Ingested>;
 
 /**
- * parsed event ─▶ duplicate check ─▶ one unit: outbox entry + fingerprint + state change ─▶ worker.
+ * parsed event ─▶ duplicate check ─▶ one unit: outbox entries + fingerprint + state change ─▶ worker.
  * The unit is committed atomically (see Store.commit), so a crash or a failure at any point leaves either
  * nothing (the callback is answered 503 or not at all, and the provider retries) or the event, its
  * fingerprint and its state together. A projection that fails fails the callback the same way. The check
@@ -66,6 +68,7 @@ export function createIngest({
 	project,
 	store,
 	lock,
+	route,
 	notify,
 	forwardTo = () => [],
 	notifyForward = () => {},
@@ -86,7 +89,8 @@ export function createIngest({
 			if (earlier) return { id: earlier, duplicate: true };
 			const receivedAt = now();
 			const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
-			const { entry, write } = outboxAddition(event);
+			// One outbox entry per destination (fan-out), each delivered and retried on its own.
+			const additions = route(event).map((destination) => outboxAddition(event, destination));
 			const seen: Write = {
 				collection: 'seen',
 				key: print,
@@ -96,13 +100,13 @@ export function createIngest({
 			const targets = arrival ? forwardTo(event.provider) : [];
 			const forwards = arrival ? forwardAdditions(event, arrival, targets) : [];
 			try {
-				await project(event, [write, seen, ...forwards, ...alongside]);
+				await project(event, [...additions.map(({ write }) => write), seen, ...forwards, ...alongside]);
 			} catch (error) {
 				// Release the lease at once so the provider's retry is not refused until it expires.
 				await store.seen.delete(print).catch(() => {});
 				throw new StoreUnavailableError('the store did not take the event', { cause: error });
 			}
-			notify(entry);
+			for (const { entry } of additions) notify(entry);
 			if (targets.length > 0) notifyForward(targets);
 			return { id: event.id, duplicate: false };
 		});

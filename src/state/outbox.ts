@@ -1,11 +1,16 @@
-import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
 import type { Store } from './store.js';
 import type { Change, Write } from './unit.js';
 
-/** A pending delivery: the event plus the worker's bookkeeping. Keyed by event id in `outbox`. */
+/**
+ * A pending delivery: one event for one destination, plus the worker's bookkeeping. Keyed by
+ * `outboxKey(destination, event id)` in `outbox`, so one event routed to several destinations is
+ * delivered, retried and dead-lettered for each on its own.
+ */
 export interface OutboxEntry {
 	event: Event;
+	/** The destination's key (`Destination.key`): never a secret, never contains `/`. */
+	destination: string;
 	attempts: number;
 	/** Epoch ms before which the worker leaves the entry alone (backoff). */
 	notBefore: number;
@@ -15,31 +20,41 @@ export interface OutboxEntry {
 }
 
 /**
- * A message being sent: kept until Discord confirms it so a retry, or the next process after a crash,
- * re-sends the very same message (content and embeds fixed when it was composed) with the same nonce.
+ * What is being sent to a destination (one per ordered lane of it), recorded before the first attempt
+ * and kept until the send is confirmed: a retry, or the next process after a crash, finds it and its
+ * destination kind decides what it means (a Discord message is sent again unchanged, same nonce). The
+ * kind adds its own fields (the composed message); the worker's are these.
  */
-export interface BatchRecord {
-	nonce: string;
+export interface InFlightRecord {
+	/** The event ids it carries, in order. */
 	ids: string[];
-	/** The message as composed. Absent in records written before digests: then it is rendered again. */
-	content?: string;
-	embeds?: APIEmbed[];
-	/** Epoch ms of the first attempt: past Discord's nonce window the channel is checked before re-sending. */
+	/** Epoch ms of the first attempt. */
 	since?: number;
+	/** Set when the destination is held at this record until a person decides (resend or skip). */
+	held?: { reason: string; at: number };
 }
+
+/** An in-flight record as read back: the worker's fields plus whatever its kind stored. */
+export type StoredInFlight = InFlightRecord & Record<string, unknown>;
 
 export interface FailedEntry extends OutboxEntry {
 	failedAt: number;
-	destination: string;
 }
 
 /** Rows read per step when paging the outbox in key order. */
 const READ_PAGE = 500;
 
-/** A new event's outbox entry, and the write that stores it (committed in the callback's unit, see ingest). */
-export function outboxAddition(event: Event): { entry: OutboxEntry; write: Write } {
-	const entry: OutboxEntry = { event, attempts: 0, notBefore: 0 };
-	return { entry, write: { collection: 'outbox', key: event.id, value: entry } };
+/**
+ * An entry's key in `outbox` and `failed`: the destination first, so a destination's entries are one
+ * range in key order (paged from the store without reading the others'), then the event id, which sorts
+ * by receive time.
+ */
+export const outboxKey = (destination: string, id: string): string => `${destination}/${id}`;
+
+/** A new event's outbox entry for one destination, and the write that stores it (see ingest). */
+export function outboxAddition(event: Event, destination: string): { entry: OutboxEntry; write: Write } {
+	const entry: OutboxEntry = { event, destination, attempts: 0, notBefore: 0 };
+	return { entry, write: { collection: 'outbox', key: outboxKey(destination, event.id), value: entry } };
 }
 
 /** A fenced bookkeeping write was refused: this instance no longer holds the delivery lease. */
@@ -66,6 +81,12 @@ export function createOutbox(
 	async function bookkeep(changes: Change[]): Promise<void> {
 		if (!(await commit(changes))) throw new LeaseLostError();
 	}
+	async function listFailed(): Promise<FailedEntry[]> {
+		const entries: FailedEntry[] = [];
+		if (!store.failed.iterator) return entries;
+		for await (const [, value] of store.failed.iterator(undefined)) entries.push(value as FailedEntry);
+		return entries.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
+	}
 	async function* scan(): AsyncGenerator<OutboxEntry> {
 		if (!store.outbox.iterator) throw new Error('the store cannot list the outbox');
 		for await (const [, value] of store.outbox.iterator(undefined)) yield value as OutboxEntry;
@@ -73,10 +94,26 @@ export function createOutbox(
 
 	return {
 		async update(entry: OutboxEntry): Promise<void> {
-			await bookkeep([{ collection: 'outbox', key: entry.event.id, value: entry }]);
+			await bookkeep([
+				{ collection: 'outbox', key: outboxKey(entry.destination, entry.event.id), value: entry },
+			]);
 		},
-		async remove(ids: string[]): Promise<void> {
-			if (ids.length > 0) await store.outbox.delete(ids);
+		/** Confirms delivery of these events to `destination`. */
+		async remove(destination: string, ids: string[]): Promise<void> {
+			if (ids.length > 0) await store.outbox.delete(ids.map((id) => outboxKey(destination, id)));
+		},
+		/** Moves an entry to other destinations (its own is no longer routed), as one fenced step. */
+		async move(entry: OutboxEntry, destinations: string[]): Promise<OutboxEntry[]> {
+			const moved = destinations.map((destination) => ({ ...entry, destination }));
+			await bookkeep([
+				{ collection: 'outbox', key: outboxKey(entry.destination, entry.event.id), remove: true },
+				...moved.map((value) => ({
+					collection: 'outbox' as const,
+					key: outboxKey(value.destination, value.event.id),
+					value,
+				})),
+			]);
+			return moved;
 		},
 		/** Every pending entry, oldest first (ids sort by receive time). */
 		async pending(): Promise<OutboxEntry[]> {
@@ -87,19 +124,23 @@ export function createOutbox(
 		/** Every pending entry, in the store's order, one at a time: memory does not grow with the outbox. */
 		scan,
 		/**
-		 * The `limit` oldest pending entries after id `after` that `where` accepts, oldest first. Where the
-		 * store keeps keys in order (SQLite, PostgreSQL) it reads from `after` on, a page at a time, until it
-		 * has them; elsewhere it reads the whole outbox. Either way it holds at most `limit` entries.
+		 * The `limit` oldest pending entries of `destination` after event id `after` that `where` accepts,
+		 * oldest first. Where the store keeps keys in order (SQLite, PostgreSQL) it reads the destination's
+		 * range from `after` on, a page at a time, until it has them; elsewhere it reads the whole outbox.
+		 * Either way it holds at most `limit` entries.
 		 */
 		async page(
+			destination: string,
 			limit: number,
 			{ after, where }: { after?: string | null; where?: (entry: OutboxEntry) => boolean } = {},
 		): Promise<OutboxEntry[]> {
 			const kept: OutboxEntry[] = [];
+			const range = outboxKey(destination, '');
 			if (store.readAfter) {
-				for (let cursor = after ?? ''; kept.length < limit; ) {
+				for (let cursor = outboxKey(destination, after ?? ''); kept.length < limit; ) {
 					const rows = await store.readAfter('outbox', cursor, READ_PAGE);
-					for (const { value } of rows) {
+					for (const { key, value } of rows) {
+						if (!key.startsWith(range)) return kept;
 						const entry = value as OutboxEntry;
 						if (where && !where(entry)) continue;
 						kept.push(entry);
@@ -112,6 +153,7 @@ export function createOutbox(
 			}
 			for await (const entry of scan()) {
 				const id = entry.event.id;
+				if (entry.destination !== destination) continue;
 				if ((after && id <= after) || (where && !where(entry))) continue;
 				if (kept.length === limit && id > (kept.at(-1)?.event.id ?? '')) continue;
 				kept.splice(sortedIndex(kept, id), 0, entry);
@@ -119,40 +161,41 @@ export function createOutbox(
 			}
 			return kept;
 		},
-		async getBatch(destination: string): Promise<BatchRecord | undefined> {
-			return (await store.batches.get(destination)) as BatchRecord | undefined;
+		/** The in-flight record of a destination's lane (`lane` is the destination's key or `<key>/<order key>`). */
+		async getBatch(lane: string): Promise<StoredInFlight | undefined> {
+			return (await store.batches.get(lane)) as StoredInFlight | undefined;
 		},
-		async setBatch(destination: string, batch: BatchRecord): Promise<void> {
-			await bookkeep([{ collection: 'batches', key: destination, value: batch }]);
+		async setBatch(lane: string, record: StoredInFlight): Promise<void> {
+			await bookkeep([{ collection: 'batches', key: lane, value: record }]);
 		},
-		async clearBatch(destination: string): Promise<void> {
-			await bookkeep([{ collection: 'batches', key: destination, remove: true }]);
+		async clearBatch(lane: string): Promise<void> {
+			await bookkeep([{ collection: 'batches', key: lane, remove: true }]);
 		},
 		/** Dead letter: the retry budget is spent. Kept for `/alerts failed` and replay. */
 		async fail(entry: OutboxEntry, destination: string, failedAt: number): Promise<void> {
 			const failed: FailedEntry = { ...entry, failedAt, destination };
-			const id = entry.event.id;
+			const key = outboxKey(destination, entry.event.id);
 			await bookkeep([
-				{ collection: 'failed', key: id, value: failed },
-				{ collection: 'outbox', key: id, remove: true },
+				{ collection: 'failed', key, value: failed },
+				{ collection: 'outbox', key, remove: true },
 			]);
 		},
-		async listFailed(): Promise<FailedEntry[]> {
-			const entries: FailedEntry[] = [];
-			if (!store.failed.iterator) return entries;
-			for await (const [, value] of store.failed.iterator(undefined)) entries.push(value as FailedEntry);
-			return entries.sort((a, b) => (a.event.id < b.event.id ? -1 : 1));
-		},
-		/** Moves failed entries back to the outbox with a fresh retry budget. */
+		listFailed,
+		/**
+		 * Moves failed entries back to the outbox with a fresh retry budget: every destination an event
+		 * with one of these ids failed at.
+		 */
 		async replay(ids: string[]): Promise<OutboxEntry[]> {
+			const wanted = new Set(ids);
 			const replayed: OutboxEntry[] = [];
-			for (const id of ids) {
-				const failed = (await store.failed.get(id)) as FailedEntry | undefined;
-				if (!failed) continue;
-				const entry: OutboxEntry = { event: failed.event, attempts: 0, notBefore: 0, budgetFrom: now() };
+			for (const failed of await listFailed()) {
+				if (!wanted.has(failed.event.id)) continue;
+				const { event, destination } = failed;
+				const entry: OutboxEntry = { event, destination, attempts: 0, notBefore: 0, budgetFrom: now() };
+				const key = outboxKey(destination, event.id);
 				await store.commit([
-					{ collection: 'outbox', key: id, value: entry },
-					{ collection: 'failed', key: id, remove: true },
+					{ collection: 'outbox', key, value: entry },
+					{ collection: 'failed', key, remove: true },
 				]);
 				replayed.push(entry);
 			}

@@ -1801,6 +1801,18 @@ export class DiscordDouble {
 		};
 	}
 
+	/**
+	 * A message a member (not the bot) posts in a channel, as the Discord client would: listed by
+	 * `GET /channels/:channel/messages` with that member as its author.
+	 */
+	postAsMember(channelId: string, body: MessageBody, author: APIUser): APIMessage {
+		const list = this.#channelMessages.get(channelId) ?? [];
+		this.#channelMessages.set(channelId, list);
+		const message = this.#messageObject(channelId, body, [], { author });
+		list.push({ message, nonce: null, createdAt: Date.now() });
+		return message;
+	}
+
 	#findChannelMessage(channelId: string, messageId: string): StoredMessage | undefined {
 		return this.#channelMessages.get(channelId)?.find((stored) => stored.message.id === messageId);
 	}

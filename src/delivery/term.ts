@@ -1,0 +1,160 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import type { Lease } from '../state/lease.js';
+import { createOutbox, type Outbox } from '../state/outbox.js';
+import type { Store } from '../state/store.js';
+import type { Kinds } from './kind.js';
+import type { Send } from './kinds/discord.js';
+import { createKinds } from './kinds/index.js';
+import { fenceSend, type LeadershipOptions } from './leadership.js';
+import { type Route, routeTopics } from './routing.js';
+import { createWorker, type Worker, type WorkerOptions } from './worker.js';
+
+/** Delivery settings tests change (timings, pacing, paging, routes, digests). */
+export interface DeliverySettings
+	extends Partial<Pick<WorkerOptions, 'retrySchedule' | 'retryBudget' | 'pauseMs' | 'rate' | 'pageSize'>> {
+	digestThreshold?: number;
+	/** How long Discord remembers a nonce; an older message is looked for in the channel first. */
+	nonceWindowMs?: number;
+	/** How often the leader re-reads the whole outbox (the outbox sweep job). */
+	sweepMs?: number;
+	route?: Route;
+}
+
+export interface DeliveryTermOptions {
+	config: Config;
+	store: Store;
+	/** The process's outbox; a leader's worker gets one whose bookkeeping the lease fences. */
+	outbox: Outbox;
+	/** The delivery lease when this instance takes part in leadership; without it one worker delivers. */
+	lease?: Lease | undefined;
+	clock: Clock;
+	logger: FastifyBaseLogger;
+	/** Replaces the Discord kinds' transport (tests record what would be posted). */
+	send?: Send | undefined;
+	/** Where dry-run alerts go (stdout by default). */
+	print?: ((text: string) => void) | undefined;
+	settings?: DeliverySettings | undefined;
+}
+
+/** Something that runs only while this instance delivers: started after the worker, stopped before it. */
+export interface Duty {
+	start(): void | Promise<void>;
+	stop(): Promise<void>;
+}
+
+const STOPPED = { pending: 0, inOutbox: 0, delivered: 0, deadLettered: 0, idle: true, paused: [] };
+
+/**
+ * Delivery as this instance takes part in it: the destination kinds and routes, and a worker per
+ * leadership term (a term's worker starts from the store; without a lease there is one, started by the
+ * caller). `worker` is the stable face the rest of the process uses, whichever term is current.
+ */
+export async function createDeliveryTerm(options: DeliveryTermOptions) {
+	const { config, store, lease, clock, logger } = options;
+	const settings = options.settings ?? {};
+	const kinds = await loadKinds(options);
+	const route = settings.route ?? routeTopics(config, kinds);
+	// Fencing: every send checks the lease first (and a channel post again as it goes on the wire), and
+	// every outbox bookkeeping write is conditional on it in the store, so a leader that lost it (a long
+	// pause, a partition) stops before another starts and cannot write over the next one's work.
+	const fenced: Kinds = lease
+		? new Map([...kinds].map(([name, kind]) => [name, { ...kind, send: fenceSend(lease, kind.send) }]))
+		: kinds;
+	const newWorker = () =>
+		createWorker({
+			outbox: lease ? createOutbox(store, clock.now, lease.commit) : options.outbox,
+			kinds: fenced,
+			route,
+			log: logger.child({ component: 'delivery' }),
+			retrySchedule: settings.retrySchedule ?? config.delivery.retrySchedule,
+			retryBudget: settings.retryBudget ?? config.delivery.retryBudget,
+			rate: settings.rate ?? config.delivery.rate,
+			...(settings.pauseMs !== undefined && { pauseMs: settings.pauseMs }),
+			...(settings.pageSize !== undefined && { pageSize: settings.pageSize }),
+			...clock,
+		});
+	let term: Worker | undefined = lease ? undefined : newWorker();
+	const duties: Duty[] = [];
+	const stopDelivery = async (stopping: Worker | undefined) => {
+		await Promise.all(duties.map((duty) => duty.stop()));
+		await stopping?.stop();
+	};
+	const worker = {
+		enqueue: (entry: Parameters<Worker['enqueue']>[0]) => term?.enqueue(entry),
+		status: (): ReturnType<Worker['status']> => term?.status() ?? STOPPED,
+		sweep: async () => term?.sweep(),
+		release: async (destination: string, decision: 'resend' | 'skip') =>
+			(await term?.release(destination, decision)) ?? false,
+		async start(): Promise<number> {
+			term ??= newWorker();
+			const count = await term.start();
+			for (const duty of duties) await duty.start();
+			return count;
+		},
+		stop: () => stopDelivery(term),
+	};
+	return {
+		worker,
+		route,
+		/** Adds work that runs while this instance delivers (leader-only jobs). */
+		whileDelivering: (duty: Duty) => duties.push(duty),
+		/**
+		 * Leadership over `held`: each term gets a worker of its own, started from the store, and the
+		 * session (the gateway) lives as long as the term: one session across all instances.
+		 */
+		leadership(held: Lease, session: Duty & { describe: string }): LeadershipOptions {
+			return {
+				lease: held,
+				renewMs: config.delivery.leaderLease / 3,
+				duties: session.describe,
+				log: logger.child({ component: 'leadership' }),
+				async onElected() {
+					await session.start();
+					term = newWorker();
+					await worker.start();
+				},
+				async onDeposed() {
+					const stopping = term;
+					term = undefined;
+					await Promise.all([stopDelivery(stopping), session.stop()]);
+				},
+			};
+		},
+	};
+}
+
+export type DeliveryTerm = Awaited<ReturnType<typeof createDeliveryTerm>>;
+export type Delivery = DeliveryTerm['worker'];
+
+/** The kinds, with the bot's channel poster only when there is a token to post with. */
+async function loadKinds({
+	config,
+	lease,
+	clock,
+	send,
+	print,
+	settings,
+}: DeliveryTermOptions): Promise<Kinds> {
+	// discord.js REST loads only with a bot token: a dry run or a receiver never needs it.
+	const channel =
+		config.discord.token && !send
+			? (await import('./channel.js')).createChannelPoster({
+					apiUrl: config.discord.apiUrl,
+					token: config.discord.token,
+					timeoutMs: config.delivery.timeout,
+					maxRateLimitWaitMs: config.delivery.maxRateLimitWait,
+					...(lease && { lease }),
+				})
+			: undefined;
+	return createKinds({
+		now: clock.now,
+		digestThreshold: settings?.digestThreshold ?? config.delivery.digestThreshold,
+		nonceWindowMs: settings?.nonceWindowMs ?? 120_000,
+		...(send && { send }),
+		channel,
+		print: print ?? ((text) => process.stdout.write(`${text}\n`)),
+		timeoutMs: config.delivery.timeout,
+	});
+}

@@ -6,13 +6,39 @@ export function codePoints(text: string): number {
 	return count;
 }
 
-/** `text` cut to at most `max` code points, the cut marked with an ellipsis (counted in `max`). */
+/**
+ * `text` cut to at most `max` code points, the cut marked with an ellipsis (counted in `max`). Reads no
+ * further than the cut, so a megabyte costs no more than `max` code points.
+ */
 export function truncate(text: string, max: number): string {
 	if (text.length <= max) return text; // UTF-16 length ≥ code points: already fits
-	const chars = [...text];
-	if (chars.length <= max) return text;
-	return `${chars
-		.slice(0, max - 1)
-		.join('')
-		.trimEnd()}…`;
+	let index = 0;
+	let count = 0;
+	/** Where the first `max - 1` code points end: the cut, when there are more than `max`. */
+	let cut = 0;
+	while (index < text.length) {
+		index += (text.codePointAt(index) as number) > 0xffff ? 2 : 1;
+		count++;
+		if (count === max - 1) cut = index;
+		if (count > max) return `${text.slice(0, cut).trimEnd()}…`;
+	}
+	return text;
+}
+
+/** The first `max` UTF-16 units of `text`, not ending in half a surrogate pair. */
+export function prefix(text: string, max: number): string {
+	if (text.length <= max) return text;
+	const last = text.charCodeAt(max - 1);
+	return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/**
+ * The bidi embeddings, overrides and isolates (U+202A–202E, U+2066–2069): they make text read differently
+ * from what it is (an override reverses the text after it, in Discord as in a terminal).
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/gu;
+
+/** Text without bidi controls. */
+export function dropBidiControls(text: string): string {
+	return text.replace(BIDI_CONTROLS, '');
 }

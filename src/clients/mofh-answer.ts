@@ -6,6 +6,9 @@
  * substring, as the MOFH client's maintainer advises.
  */
 
+import { markupToText } from '../html.js';
+import { dropBidiControls, truncate } from '../text.js';
+
 /** Why an answer was not a success. `auth` covers wrong credentials and a caller IP MOFH does not allow. */
 export type MofhAnswer =
 	/** XML (or its JSON form) with a `<status>` and `<statusmsg>`. */
@@ -55,11 +58,23 @@ function authAnswer(text: string): MofhAnswer | undefined {
 	return undefined;
 }
 
-/** The first `<status>` and `<statusmsg>` of the first document (a second, concatenated one is ignored). */
-function xmlAnswer(text: string): MofhAnswer | undefined {
-	const status = /<status>\s*(-?\d+)\s*<\/status>/i.exec(text);
+/**
+ * The first `<status>` and `<statusmsg>` of the first document (a second, concatenated one is ignored),
+ * looked for in the bounded prefix and each found by one forward search.
+ */
+function xmlAnswer(body: string): MofhAnswer | undefined {
+	const text = body.slice(0, MAX_CLEAN_INPUT);
+	const status = /<status>\s*(-?\d{1,9})\s*<\/status>/i.exec(text);
 	if (!status) return undefined;
-	const message = /<statusmsg>([\s\S]*?)<\/statusmsg>/i.exec(text)?.[1] ?? '';
+	const open = /<statusmsg>/i.exec(text);
+	let message = '';
+	if (open) {
+		const start = open.index + open[0].length;
+		const close = /<\/statusmsg>/gi;
+		close.lastIndex = start;
+		const end = close.exec(text);
+		if (end) message = text.slice(start, end.index);
+	}
 	return { kind: 'status', status: Number(status[1]), message: clean(message) };
 }
 
@@ -85,37 +100,30 @@ function cpanelError(value: unknown): string | undefined {
 	return typeof said === 'string' ? said : 'MOFH reported an error without a reason';
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
+/**
+ * How much of a text is cleaned: MOFH's messages are a few hundred bytes, and a body can be 1 MB. What
+ * lies past this is not shown anyway (MAX_MESSAGE).
+ */
+const MAX_CLEAN_INPUT = 16 * 1024;
 
 /**
  * MOFH's words for staff: no markup (the `<script>` element inside statusmsg, CDATA, tags), entities
- * decoded, whitespace collapsed, the trailing " .  ." run reduced to one full stop, bounded length.
+ * decoded, control characters spaces, bidi controls dropped, whitespace collapsed, the trailing " .  ."
+ * run reduced to one full stop, bounded length. Linear in the text (see html.ts).
  */
 export function clean(text: string): string {
-	const plain = text
-		.replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, '$1')
-		.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-		.replace(/<[^>]*>/g, ' ')
-		.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-			if (name.startsWith('#')) {
-				const code =
-					name[1]?.toLowerCase() === 'x' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
-				return code > 31 && code < 0x110000 ? String.fromCodePoint(code) : ' ';
-			}
-			return ENTITIES[name.toLowerCase()] ?? whole;
-		})
-		// An escaped element decodes into markup: strip it again.
-		.replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-		.replace(/<\/?[a-z][^>]*>/gi, ' ')
-		// Control characters become spaces.
+	const decoded = markupToText(text, { maxInput: MAX_CLEAN_INPUT, tag: ' ', badNumber: ' ' });
+	// An escaped element (`&lt;script&gt;`) decodes into markup: strip it again, decoding nothing twice.
+	const plain = dropBidiControls(
+		markupToText(decoded, { maxInput: MAX_CLEAN_INPUT, tag: ' ', entities: false }),
+	)
 		.replace(/\p{Cc}/gu, ' ')
 		.replace(/\s+/g, ' ')
 		// " .  ." runs (MOFH's sentence ends, mid-text and trailing) become one full stop.
-		.replace(/\s*(?:\.\s*){2,}/g, '. ')
+		.replace(/ ?(?:\. ?){2,}/g, '. ')
 		.trim()
-		.replace(/\s+\.$/, '.');
-	const chars = [...plain];
-	return chars.length > MAX_MESSAGE ? `${chars.slice(0, MAX_MESSAGE - 1).join('')}…` : plain;
+		.replace(/ \.$/, '.');
+	return truncate(plain, MAX_MESSAGE);
 }
 
 /** MOFH repeats the wrong-IP text twice and appends panel directions; the first sentence says it. */

@@ -1,4 +1,5 @@
 import { codeBlock as fence, inlineCode } from '@discordjs/formatters';
+import { dropBidiControls, prefix } from '../text.js';
 import { LIMITS, truncate } from './limits.js';
 
 /**
@@ -8,16 +9,12 @@ import { LIMITS, truncate } from './limits.js';
  * even where `allowed_mentions` does not apply (a mention rendered in an embed is a highlighted link).
  */
 
-/**
- * C0 and C1 controls except the newline, and the bidi embeddings, overrides and isolates (U+202A–202E,
- * U+2066–2069) that make text read differently from what it is: in a terminal an ESC starts an escape
- * sequence, in Discord an override reverses the text after it.
- */
-const CONTROLS = /(?!\n)[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+/** C0 and C1 controls except the newline: in a terminal an ESC starts an escape sequence. */
+const CONTROLS = /(?!\n)\p{Cc}/gu;
 
-/** Removes control characters (tabs become spaces); newlines stay. Safe for a terminal. */
+/** Removes control characters and bidi controls (tabs become spaces); newlines stay. Safe for a terminal. */
 export function stripControls(text: string): string {
-	return text.replace(/\t/g, ' ').replace(CONTROLS, '');
+	return dropBidiControls(text.replace(/\t/g, ' ').replace(CONTROLS, ''));
 }
 
 /** A zero-width space, invisible, that breaks Discord's mention and angle-bracket syntax. */
@@ -48,14 +45,23 @@ function escapeProse(text: string): string {
 	return neutraliseMentions(escaped);
 }
 
+/**
+ * The most of a text any one of these renders: more than any part of a message can show (a description
+ * is 4096 code points, a field 1024), and escaping never shortens text. Escaping a megabyte only to cut
+ * it to a field's length afterwards would take the event loop for no one.
+ */
+const RENDERED_INPUT = 8 * 1024;
+
+const shown = (text: string) => prefix(text, RENDERED_INPUT);
+
 /** One line of provider text, escaped: for titles and headlines, where a newline would forge a line. */
 export function line(text: string): string {
-	return escapeProse(stripControls(text).replace(/\s+/g, ' ').trim());
+	return escapeProse(stripControls(shown(text)).replace(/\s+/g, ' ').trim());
 }
 
 /** Provider text that may span lines (ticket replies), escaped line by line. */
 export function block(text: string): string {
-	return escapeProse(stripControls(text));
+	return escapeProse(stripControls(shown(text)));
 }
 
 /**
@@ -64,7 +70,7 @@ export function block(text: string): string {
  * but `@here` inside an address (`ops@here.example`) stays as written, so it can be copied.
  */
 export function inline(text: string): string {
-	const clean = stripControls(text)
+	const clean = stripControls(shown(text))
 		.replace(/`/g, 'ˋ')
 		.replace(/\s+/g, ' ')
 		.replace(/</g, `<${ZWSP}`)
@@ -75,7 +81,7 @@ export function inline(text: string): string {
 
 /** A code block that fits one field value; ``` inside cannot close it. */
 export function code(text: string): string {
-	const body = neutraliseMentions(stripControls(text).replace(/```/g, 'ˋˋˋ'));
+	const body = neutraliseMentions(stripControls(shown(text)).replace(/```/g, 'ˋˋˋ'));
 	const room = LIMITS.fieldValue - 8;
 	const chars = [...body];
 	return fence(chars.length > room ? `${chars.slice(0, room - 1).join('')}…` : body);

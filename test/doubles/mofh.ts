@@ -26,7 +26,13 @@ export interface MofhAccount {
 
 export type NewAccount = Pick<MofhAccount, 'key' | 'vpUser' | 'status'> & Partial<MofhAccount>;
 
-export type MofhFault = 'slow' | 'duplicate' | 'junk' | 'empty' | null;
+/**
+ * `hostile`: every call is answered HTTP 200 with `hostileBody` (up to the client's 1 MB), e.g. a
+ * pathological run of `<` or `<script`. `echo`: the normal answer's message quotes the request it
+ * answers, credentials included, as written, URL-encoded and as the Basic credential (a misconfigured
+ * proxy or a debugging MOFH does this).
+ */
+export type MofhFault = 'slow' | 'duplicate' | 'junk' | 'empty' | 'hostile' | 'echo' | null;
 
 export interface MofhRequest {
 	method: string;
@@ -86,6 +92,8 @@ export class MofhDouble {
 	/** The next ticket id supportnewticket hands out; six digits, leading zeros kept. */
 	nextTicketId = 1;
 	fault: MofhFault = null;
+	/** What a `hostile` double answers to every call. */
+	hostileBody = '';
 	/** How long a `slow` reply waits; set past the client's timeout. */
 	slowMs = 12_000;
 	readonly #server = createServer((req, res) => void this.#handle(req, res));
@@ -176,6 +184,7 @@ export class MofhDouble {
 				this.#hanging.delete(res);
 				if (res.destroyed) return;
 			}
+			if (this.fault === 'hostile') return this.#send(res, 200, this.hostileBody);
 			if (this.fault === 'junk') return this.#send(res, 200, 'please try again later');
 			if (this.fault === 'empty') return this.#send(res, 200, '');
 
@@ -191,7 +200,12 @@ export class MofhDouble {
 				: TICKET_CALLS.has(call)
 					? this.#ticket(call, recorded)
 					: this.#account(call, recorded);
-			const out = this.fault === 'duplicate' && body.startsWith('<') ? body + body : body;
+			const out =
+				this.fault === 'duplicate' && body.startsWith('<')
+					? body + body
+					: this.fault === 'echo'
+						? echoed(body, req, url, recorded)
+						: body;
 			return this.#send(res, 200, out);
 		} finally {
 			this.#inFlight--;
@@ -352,6 +366,16 @@ export class MofhDouble {
 
 export async function startMofhDouble(options: MofhDoubleOptions = {}): Promise<MofhDouble> {
 	return new MofhDouble(options).listen();
+}
+
+/** The answer with the request quoted into its message: the path and query, the form body and the Basic header. */
+function echoed(body: string, req: IncomingMessage, url: URL, recorded: MofhRequest): string {
+	const said = recorded.basic ? `${recorded.basic.user}:${recorded.basic.password}` : recorded.params.api_key;
+	const quote = ` (request: ${req.method} ${url.pathname}${url.search} authorization=${req.headers.authorization ?? ''} key=${said ?? ''})`;
+	// Into the statusmsg of an XML answer, into the first string of a JSON one, else appended.
+	if (body.includes('</statusmsg>')) return body.replace('</statusmsg>', `${quote}</statusmsg>`);
+	if (body === 'null' || body.startsWith('[')) return `ERROR :no such account${quote}`;
+	return `${body}${quote}`;
 }
 
 function rowStatus(account: MofhAccount): string {

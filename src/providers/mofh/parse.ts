@@ -1,6 +1,8 @@
 import type { ParsedEvent } from '../../events/event.js';
+import { markupToText } from '../../html.js';
+import { prefix } from '../../text.js';
 import { domainCode as readDomainCode } from '../../vocabulary/mofh.js';
-import { type Fields, PayloadError, required } from '../fields.js';
+import { type Fields, MAX_FIELD_LENGTH, PayloadError, required } from '../fields.js';
 import { parseSuspensionReason } from './suspension.js';
 
 const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -79,27 +81,17 @@ function unrecognized(fields: Fields, callbackType: string): ParsedEvent {
 	};
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
-
 /**
  * Ticket replies are HTML fragments (`…<br><br>Please do reply…`): `<br>` and block ends become line
  * breaks, every other tag is dropped, common entities are decoded, runs of blank lines are squeezed.
+ * Linear in the text (see html.ts), and a field is at most MAX_FIELD_LENGTH long anyway.
  */
 export function htmlToText(html: string): string {
-	return html
-		.replace(/\r\n?/g, '\n')
-		.replace(/<br\s*\/?>/gi, '\n')
-		.replace(/<\/(p|div|li|tr|h[1-6])\s*>/gi, '\n')
-		.replace(/<[^>]*>/g, '')
-		.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name: string) => {
-			if (name[0] === '#') {
-				const point =
-					name[1] === 'x' || name[1] === 'X' ? Number.parseInt(name.slice(2), 16) : Number(name.slice(1));
-				return point > 0 && point <= 0x10ffff ? String.fromCodePoint(point) : whole;
-			}
-			const entity = name.toLowerCase();
-			return Object.hasOwn(ENTITIES, entity) ? (ENTITIES[entity] ?? whole) : whole;
-		})
+	return markupToText(prefix(html, MAX_FIELD_LENGTH).replace(/\r\n?/g, '\n'), {
+		maxInput: MAX_FIELD_LENGTH,
+		tag: '',
+		lineBreaks: true,
+	})
 		.split('\n')
 		.map((line) => line.trim())
 		.join('\n')

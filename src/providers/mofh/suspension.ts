@@ -1,6 +1,9 @@
 import type { SuspensionReason } from '../../events/event.js';
 import { suspensionReason } from '../../vocabulary/mofh.js';
 
+/** How much of a SUSPENDED callback's comments is read for its reason code. */
+const MAX_READ = 512;
+
 const WRAPPERS = { ADMIN_CLOSE: 'admin', RES_CLOSE: 'reseller' } as const;
 
 /** `daily_ cpu` → `DAILY_CPU`: upper case, no space around underscores, single spaces. */
@@ -33,9 +36,11 @@ const looksLikeCode = (text: string) => /^(?:[A-Za-z0-9]+(?:\s*_\s*[A-Za-z0-9]+)
  * `ADMIN_CLOSE; ADMIN_CLOSE` (seen in the wild) reads as ADMIN_CLOSE.
  */
 export function parseSuspensionReason(raw: string): SuspensionReason {
-	const colon = raw.indexOf(':');
-	const head = (colon < 0 ? raw : raw.slice(0, colon)).trim();
-	const detail = colon < 0 ? undefined : raw.slice(colon + 1).trim() || undefined;
+	// The code is read from a bounded prefix (MOFH's comments are a few words); `raw` is kept whole.
+	const text = raw.slice(0, MAX_READ);
+	const colon = text.indexOf(':');
+	const head = (colon < 0 ? text : text.slice(0, colon)).trim();
+	const detail = colon < 0 ? undefined : text.slice(colon + 1).trim() || undefined;
 	const headWords = normalise(head).split(/[\s;,]+/);
 	const wrapper = headWords.find((word): word is keyof typeof WRAPPERS => word in WRAPPERS);
 

@@ -281,3 +281,59 @@ describe('MOFH answers (pure)', () => {
 		);
 	});
 });
+
+describe('MOFH answers that quote the request (an echoing MOFH)', () => {
+	const password = 'p@ss/w rd+&=%é<x>"\\1';
+	let mofh: MofhDouble;
+	let client: MofhClient;
+	before(async () => {
+		mofh = await startMofhDouble({ apiKey: password });
+		mofh.fault = 'echo';
+		mofh.addAccount({
+			key: 'act00001',
+			vpUser: 'hname_20000001',
+			status: 'a',
+			domains: ['echo.example.com'],
+		});
+		mofh.addAccount({ key: 'sus00001', vpUser: 'hname_20000002', status: 'x', domains: [] });
+		client = createMofhClient({ apiUrl: mofh.url, username: mofh.apiUser, password });
+	});
+	after(async () => {
+		await client.close();
+		await mofh.close();
+	});
+
+	/** Every form the credentials took on the wire. */
+	const forms = () => [
+		password,
+		encodeURIComponent(password),
+		new URLSearchParams({ k: password }).toString().slice(2),
+		Buffer.from(`${mofh.apiUser}:${password}`).toString('base64'),
+		// Long enough pieces of the password to notice a half-cut one.
+		'p@ss/w',
+		'rd+&=',
+	];
+
+	it('never shows the password (as written, URL-encoded) or the Basic credential (base64), in results or errors', async () => {
+		const said: string[] = [];
+		const record = async (work: Promise<unknown>) =>
+			work.then(
+				(value) => said.push(JSON.stringify(value)),
+				(error: Error) => said.push(error.message),
+			);
+		await record(client.suspend({ key: 'act00001', reason: 'phishing kit' }));
+		await record(client.suspend({ key: 'sus00001', reason: 'phishing kit' }));
+		await record(client.unsuspend('act00001'));
+		await record(client.getDomainUser('nowhere.example.com'));
+		await record(client.getUserDomains('hname_20000001'));
+		await record(client.checkAvailable('echo.example.com'));
+		assert.equal(said.length, 6);
+		// The double did quote them: the answers name the request.
+		assert.ok(
+			said.filter((text) => text.includes('[redacted]')).length >= 4,
+			`expected quoted credentials to be redacted: ${said.join('\n')}`,
+		);
+		for (const text of said)
+			for (const form of forms()) assert.ok(!text.includes(form), `${form} shown in: ${text}`);
+	});
+});

@@ -105,3 +105,50 @@ export function formatDuration(ms: number): string {
 	const seconds = ms / 1000;
 	return `${Number.isInteger(seconds) ? seconds : seconds.toFixed(1)} s`;
 }
+
+/**
+ * Every form a credential takes in a request, and so in an answer that quotes the request: as written,
+ * percent-encoded (as `encodeURIComponent` and as a form body write it, in either hex case), escaped in
+ * JSON and in XML, and base64 as in a Basic header (padded or not).
+ */
+export function credentialForms(secret: string): string[] {
+	const percent = encodeURIComponent(secret);
+	const form = new URLSearchParams({ s: secret }).toString().slice(2);
+	const base64 = Buffer.from(secret).toString('base64');
+	const forms = [
+		secret,
+		percent,
+		percent.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+		form,
+		form.replace(/%[0-9A-F]{2}/g, (hex) => hex.toLowerCase()),
+		JSON.stringify(secret).slice(1, -1),
+		secret.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;'),
+		base64,
+		base64.replace(/=+$/, ''),
+	];
+	// Longest first, so a form containing another is replaced whole.
+	return [...new Set(forms)].filter(Boolean).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every form (see credentialForms) of each secret with `label`. Linear in the text per form. */
+export function redactor(secrets: readonly (string | undefined)[], label: string): (text: string) => string {
+	const forms = [
+		...new Set(secrets.filter((secret): secret is string => !!secret).flatMap(credentialForms)),
+	].sort((a, b) => b.length - a.length);
+	return (text) => {
+		let out = text;
+		for (const form of forms) if (out.includes(form)) out = out.split(form).join(label);
+		return out;
+	};
+}
+
+/** `value` with `redact` applied to every string in it (arrays and plain objects walked). */
+export function redactDeep<T>(value: T, redact: (text: string) => string): T {
+	if (typeof value === 'string') return redact(value) as T;
+	if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact)) as T;
+	if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype)
+		return Object.fromEntries(
+			Object.entries(value).map(([key, item]) => [key, redactDeep(item, redact)]),
+		) as T;
+	return value;
+}

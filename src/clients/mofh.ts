@@ -1,7 +1,15 @@
 import { isIP } from 'node:net';
 import { Agent, request } from 'undici';
 import { UserFacingError } from '../errors.js';
-import { connections, formatDuration, parseBase, readBody, transportFailure } from './http.js';
+import {
+	connections,
+	formatDuration,
+	parseBase,
+	readBody,
+	redactDeep,
+	redactor,
+	transportFailure,
+} from './http.js';
 import {
 	type ActionResult,
 	actionResult,
@@ -126,6 +134,11 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 		closedError,
 	);
 	const { agent } = pool;
+	/**
+	 * MOFH's texts can quote the request (a debugging or misconfigured server does): the password and the
+	 * Basic credential, in every form, are replaced before any text leaves the client (reply, audit, log).
+	 */
+	const redact = redactor([password, user && password ? `${user}:${password}` : undefined], '[redacted]');
 
 	/**
 	 * `auth`: look-ups (GET) send the credentials as `api_user`/`api_key` in the query; account calls (POST)
@@ -187,7 +200,8 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 					'protocol',
 				);
 			}
-			const answer = readAnswer(text);
+			// Before cleaning (which may cut a quoted credential in two), and after (entities decoded).
+			const answer = redactDeep(readAnswer(redact(text)), redact);
 			if (answer.kind === 'auth') {
 				throw new MofhError(
 					`MOFH refused the API access (${answer.message}): ${answer.ip ? IP_HINT : CREDENTIALS_HINT}`,
@@ -277,7 +291,7 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			? { domain_name: checked(domain, DOMAIN, 'That is not a domain name.').toLowerCase() }
 			: {};
 
-	return {
+	const client: MofhClient = {
 		configured: missing.length === 0,
 		missing,
 
@@ -343,4 +357,28 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 
 		close: pool.close,
 	};
+	// What MOFH said is cleaned after it leaves call() (a look-up's fields, a refusal): every result and
+	// every error message is redacted once more on its way out.
+	for (const name of CALLS) {
+		const method = client[name] as (...args: unknown[]) => Promise<unknown>;
+		(client as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
+			try {
+				return redactDeep(await method(...args), redact);
+			} catch (error) {
+				if (error instanceof MofhError) throw new MofhError(redact(error.message), error.kind);
+				throw error;
+			}
+		};
+	}
+	return client;
 }
+
+const CALLS = [
+	'getDomainUser',
+	'getUserDomains',
+	'checkAvailable',
+	'suspend',
+	'unsuspend',
+	'openTicket',
+	'replyTicket',
+] as const satisfies readonly (keyof MofhClient)[];

@@ -12,7 +12,7 @@ import type { ButtonHandler } from '../src/interactions/define-command.js';
 import type { Responder } from '../src/interactions/responder.js';
 import { renderActionResult, renderConfirmation } from '../src/render/action.js';
 import { confirmationRow, parseActionButton } from '../src/render/components.js';
-import { inline } from '../src/render/markdown.js';
+import { inline, line } from '../src/render/markdown.js';
 import type { Ingest } from '../src/state/ingest.js';
 import type { KeyedLock } from '../src/state/keyed-lock.js';
 import type { Store } from '../src/state/store.js';
@@ -155,11 +155,7 @@ export function accountActions({ store, mofh, ingest, lock }: AccountActionDeps)
 			const { pending } = claimed;
 			await respond.deferUpdate();
 			if (button.verb === 'cancel') {
-				await store.seen.set(
-					claimKey,
-					`cancelled by ${member.name}; nothing was sent to MOFH.`,
-					OUTCOME_TTL_MS,
-				);
+				await store.seen.set(claimKey, handled({ cancelled: member.name }), OUTCOME_TTL_MS);
 				await store.actions.delete(pendingKey(button.confirmationId));
 				return respond.reply({
 					content: `Cancelled: nothing was sent to MOFH about key ${inline(pending.key)}.`,
@@ -248,8 +244,14 @@ async function recordAudit(
 		[{ collection: 'actions', key, remove: true }],
 	);
 	if (duplicate) await store.actions.delete(key);
-	const summary = `${action.action} of ${action.key} by ${action.by.name}: ${action.outcome} (${action.answer})`;
-	await store.seen.set(`action:${action.confirmationId}`, summary, OUTCOME_TTL_MS).catch(() => {});
+	const outcome = handled({
+		action: action.action,
+		key: action.key,
+		by: action.by.name,
+		outcome: action.outcome,
+		answer: action.answer,
+	});
+	await store.seen.set(`action:${action.confirmationId}`, outcome, OUTCOME_TTL_MS).catch(() => {});
 }
 
 /** The answer recorded for an action whose process stopped before MOFH's answer was stored. */
@@ -288,9 +290,40 @@ const RUNNING = 'running since ';
 /** Longer than any MOFH call can take (60 s for a POST): a confirmation still running then was cut off. */
 const INTERRUPTED_AFTER_MS = 3 * 60_000;
 
+/**
+ * How a confirmation ended, kept under its claim for repeated clicks: the stored fields, never text
+ * formatted in advance, so MOFH's words and a member's name are escaped when the answer is rendered.
+ */
+type Handled =
+	| { cancelled: string }
+	| { action: AccountAction; key: string; by: string; outcome: ActionOutcome; answer: string };
+
+const handled = (outcome: Handled) => JSON.stringify(outcome);
+
+function readHandled(stored: string): Handled | undefined {
+	if (!stored.startsWith('{')) return undefined;
+	try {
+		const value = JSON.parse(stored) as Partial<Record<string, unknown>>;
+		if (typeof value.cancelled === 'string') return { cancelled: value.cancelled };
+		const { action, key, by, outcome, answer } = value;
+		if ([action, key, by, outcome, answer].every((field) => typeof field === 'string'))
+			return value as Handled;
+	} catch {
+		// not ours: shown as text below
+	}
+	return undefined;
+}
+
 /** The answer to a click on a confirmation that is already being carried out or done. */
 function repeatedClick(earlier: string): string {
-	if (!earlier.startsWith(RUNNING)) return `Already handled: ${earlier}`;
+	if (!earlier.startsWith(RUNNING)) {
+		const done = readHandled(earlier);
+		// An outcome an earlier version stored as one sentence is shown as data too.
+		if (!done) return `Already handled: ${line(earlier)}`;
+		if ('cancelled' in done)
+			return `Already handled: cancelled by ${line(done.cancelled)}; nothing was sent to MOFH.`;
+		return `Already handled: ${done.action} of ${line(done.key)} by ${line(done.by)}: ${done.outcome} (${inline(done.answer)})`;
+	}
 	const since = Number(earlier.slice(RUNNING.length));
 	if (Date.now() - since < INTERRUPTED_AFTER_MS)
 		return 'This is being carried out already; the confirmation message shows the result when MOFH answers.';

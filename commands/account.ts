@@ -9,7 +9,7 @@ import type { Responder } from '../src/interactions/responder.js';
 import { COLOURS } from '../src/render/alert.js';
 import { STATUS_BUTTON } from '../src/render/components.js';
 import { fitEmbed, LIMITS } from '../src/render/limits.js';
-import { inline } from '../src/render/markdown.js';
+import { inline, line } from '../src/render/markdown.js';
 import { renderAccountStatus } from '../src/render/state.js';
 import type { AccountIndex } from '../src/state/account-index.js';
 import type { AccountState } from '../src/state/projections.js';
@@ -148,7 +148,7 @@ export function account({ store, accounts, mofh, ingest, lock }: AccountCommandD
 							fitEmbed({
 								title: `Domains of ${name} at MOFH (${rows.length})`,
 								color: COLOURS.info,
-								description: rows.map((row) => `${inline(row.domain)} — ${row.status}`).join('\n'),
+								description: rows.map((row) => `${inline(row.domain)} — ${line(row.status)}`).join('\n'),
 							}),
 						],
 					});

@@ -9,7 +9,7 @@ import { defineCommand } from '../src/interactions/define-command.js';
 import { COLOURS } from '../src/render/alert.js';
 import { statusButtons } from '../src/render/components.js';
 import { fitEmbed } from '../src/render/limits.js';
-import { inline } from '../src/render/markdown.js';
+import { inline, line } from '../src/render/markdown.js';
 import { STATUS_LABELS } from '../src/render/state.js';
 import type { AccountState } from '../src/state/projections.js';
 import type { Store } from '../src/state/store.js';
@@ -74,7 +74,7 @@ export function domain({
 				await respond.reply({
 					embeds: [
 						fitEmbed({
-							title: `Domain ${owner.domain || name.trim()}`,
+							title: `Domain ${line(owner.domain || name.trim())}`,
 							color: owner.status.toUpperCase() === 'ACTIVE' ? COLOURS.good : COLOURS.danger,
 							fields,
 						}),

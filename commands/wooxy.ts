@@ -7,7 +7,7 @@ import {
 import type { WooxyClient, WooxyWebhook } from '../src/clients/wooxy.js';
 import { defineCommand } from '../src/interactions/define-command.js';
 import { COLOURS } from '../src/render/alert.js';
-import { fitEmbed, LIMITS } from '../src/render/limits.js';
+import { firstMessageSize, fitEmbed, LIMITS } from '../src/render/limits.js';
 import { inline, line } from '../src/render/markdown.js';
 import { WOOXY_EVENTS } from '../src/vocabulary/wooxy.js';
 
@@ -117,8 +117,15 @@ export function wooxy({ wooxy: client, callbackUrl, hookSecret }: WooxyCommandDe
 				await respond.defer(true);
 				const hooks = await client.listWebhooks();
 				if (hooks.length === 0) return respond.reply({ content: 'The Wooxy account has no webhooks.' });
+				// One message holds ten embeds and 6,000 characters of them: as many as fit, and the count of the rest.
+				const embeds = hooks.slice(0, LIMITS.embedsPerMessage).map((hook) => renderWebhook(hook, mask));
+				const shown = firstMessageSize(embeds);
+				const left = hooks.length - shown;
 				await respond.reply({
-					embeds: hooks.slice(0, LIMITS.embedsPerMessage).map((hook) => renderWebhook(hook, mask)),
+					...(left > 0 && {
+						content: `${shown} of ${hooks.length} webhooks shown; ${left} left out (one message holds ${LIMITS.embedsPerMessage} embeds of ${LIMITS.total.toLocaleString('en')} characters in all).`,
+					}),
+					embeds: embeds.slice(0, shown),
 				});
 			},
 		},

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { TOPICS, type Topic } from './events/event.js';
-import { parseRange } from './net/allowlist.js';
+import { coversAFamily, parseRange } from './net/allowlist.js';
 import { shownTarget, targetKey } from './net/target-url.js';
 
 /**
@@ -186,6 +186,8 @@ const EnvSchema = z.object({
 		.string()
 		.transform((value) => (value.trim().toLowerCase() === 'false' ? '' : value))
 		.pipe(list(proxy, 'proxy addresses'))
+		// Ranges that are each narrower than everything can still add up to everything.
+		.refine((entries) => !coversAFamily(entries), TRUST_EVERYONE)
 		.default([]),
 	WOOXY_API_TOKEN: optional(z.string().min(8, 'expected the Wooxy API key')),
 	WOOXY_API_URL: z

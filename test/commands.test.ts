@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { InteractionResponseType, InteractionType } from 'discord-api-types/v10';
+import { embedLength, LIMITS } from '../src/render/limits.js';
 import { startWooxyDouble, type WooxyDouble } from './doubles/wooxy.js';
 import {
 	autocomplete,
@@ -208,6 +209,26 @@ describe('slash commands over the gateway and over HTTP interactions', () => {
 				);
 				const missing = await run(transport, command('wooxy', 'remove', { id: '999999' }));
 				assert.match(text(missing), /Web hook config 999999 not found/);
+			});
+
+			it('/wooxy list fits the 6,000 characters of a message and says how many webhooks were left out', async () => {
+				for (let n = 0; n < 12; n++)
+					wooxy.webhooks.push({
+						id: 500 + n,
+						title: `hook ${n} ${'t'.repeat(240)}`,
+						url: `https://receiver.example.com/${String(n).repeat(3)}/${'u'.repeat(1900)}`,
+						domain: { id: '102', name: 'mail.example.com' },
+						events: ['hard', 'soft', 'complaint'],
+						createdAt: '2026-11-30 12:00:00',
+					});
+				const listed = await run(transport, command('wooxy', 'list', {}));
+				const embeds = listed.embeds ?? [];
+				assert.ok(embeds.length >= 1, text(listed));
+				assert.ok(embeds.reduce((sum, embed) => sum + embedLength(embed), 0) <= LIMITS.total);
+				assert.match(
+					listed.content ?? '',
+					new RegExp(`^${embeds.length} of 12 webhooks shown; ${12 - embeds.length} left out`),
+				);
 			});
 
 			it('refuses a member without a staff role, and autocomplete tells them nothing', async () => {

@@ -240,6 +240,30 @@ describe('configuration', () => {
 		assert.deepEqual(parseConfig({}).trustProxy, []);
 	});
 
+	it('refuses TRUST_PROXY entries that together trust every IPv4 or every IPv6 address', () => {
+		for (const value of [
+			'0.0.0.0/1,128.0.0.0/1',
+			'128.0.0.0/1, 0.0.0.0/2, 64.0.0.0/2',
+			'::ffff:0.0.0.0/97,::ffff:128.0.0.0/97',
+			'::/1,8000::/1',
+			'10.0.0.1,0.0.0.0/1,127.0.0.1,128.0.0.0/1',
+		]) {
+			assert.throws(
+				() => parseConfig({ TRUST_PROXY: value }),
+				(error: unknown) =>
+					error instanceof ConfigError &&
+					/TRUST_PROXY: trusting every address lets any client choose its address/.test(error.message),
+				value,
+			);
+		}
+		// Half the addresses, or every private range, is a choice the operator may make.
+		assert.deepEqual(parseConfig({ TRUST_PROXY: '0.0.0.0/1' }).trustProxy, ['0.0.0.0/1']);
+		assert.equal(
+			parseConfig({ TRUST_PROXY: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7' }).trustProxy.length,
+			4,
+		);
+	});
+
 	const refusedAtStart: [Record<string, string>, RegExp][] = [
 		[
 			{ TRUST_PROXY: '127.0.0.1,bogus' },

@@ -9,7 +9,7 @@ import { codePoints, embedLength, LIMITS } from '../src/render/limits.js';
 import { composeMessage } from '../src/render/message.js';
 import { openStore, type Store } from '../src/state/store.js';
 import { eventually, ManualClock } from './clock.js';
-import { deliveryHarness, discordSender, eventIds, type HarnessOptions } from './helpers.js';
+import { assertInert, deliveryHarness, discordSender, eventIds, type HarnessOptions } from './helpers.js';
 
 /** Floods become digests: what a digest says, when the worker folds, and that it is sent exactly once. */
 
@@ -279,5 +279,31 @@ describe('folding in the worker', () => {
 		assert.match(text, /host_dry0 host_dry1 host_dry2/);
 		assert.match(text, /Received: 2026-\d\d-\d\d \d\d:\d\d:\d\d UTC/);
 		assert.equal(printed.length, 1);
+	});
+});
+
+describe('a digest names its groups with provider text as data', () => {
+	const HOSTILE =
+		'**bold** [x](https://evil.example) &lt;@123456789012345678&gt; <@123456789012345678> @everyone \u202ereversed\u0007';
+	it('an SQL cluster status or a Wooxy event name cannot format, link, mention, reverse or ring', () => {
+		const clusters = [1, 2, 3].map((n) =>
+			stamp({ provider: 'mofh', kind: 'account.sql_cluster', username: `host_${n}`, cluster: HOSTILE }),
+		);
+		const mail = [1, 2, 3].map((n) =>
+			stamp({
+				provider: 'wooxy',
+				kind: 'email.event',
+				event: HOSTILE,
+				email: `a${n}@example.com`,
+				headers: {},
+			}),
+		);
+		for (const events of [clusters, mail]) {
+			const { embed } = renderDigest(events, LIMITS.total);
+			assert.ok(embed);
+			for (const field of embed.fields ?? []) assertInert(field.name, 'field name');
+			assertInert(embed.description ?? '', 'description');
+			assert.match(embed.fields?.[1]?.name ?? '', /^\\\*\\\*bold\\\*\\\* .* · 3$/);
+		}
 	});
 });

@@ -234,3 +234,25 @@ export const WOOXY_EXAMPLE = {
 	userId: 'myUserId-1',
 	headers: { 'X-Additional-Header': 'additional-header-value' },
 } as const;
+
+/**
+ * Provider text as Discord would show it cannot format, link, mention, reverse or ring: outside inline
+ * code no markdown is left unescaped, and nowhere a mention token, `@everyone`, a bidi control or a C0
+ * control other than the newline.
+ */
+export function assertInert(shown: string, where = 'text'): void {
+	assert.doesNotMatch(shown, /<[@#]|<\/|<t:|<a?:/, `${where}: a mention or other <…> token: ${shown}`);
+	assert.doesNotMatch(shown, /@(everyone|here)/i, `${where}: @everyone/@here: ${shown}`);
+	assert.doesNotMatch(
+		shown,
+		/[\u202a-\u202e\u2066-\u2069]/,
+		`${where}: a bidi control: ${JSON.stringify(shown)}`,
+	);
+	assert.doesNotMatch(shown, /(?!\n)\p{Cc}/u, `${where}: a control: ${JSON.stringify(shown)}`);
+	const prose = shown.replace(/`[^`\n]*`/g, '');
+	assert.doesNotMatch(
+		prose,
+		/(?<!\\)\]\(|(?<!\\)\*\*|(?<!\\)__|(?<!\\)~~|(?<!\\)\|\|/,
+		`${where}: markdown: ${shown}`,
+	);
+}

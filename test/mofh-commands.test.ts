@@ -5,6 +5,7 @@ import type { Service } from '../src/service.js';
 import type { AccountState } from '../src/state/projections.js';
 import type { DiscordDouble } from './doubles/discord.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
+import { assertInert } from './helpers.js';
 import { type Final, type Interactions, startInteractions, TRANSPORTS, text } from './interactions.js';
 import { idle } from './poll.js';
 
@@ -359,6 +360,57 @@ describe('acting on MOFH accounts from Discord', () => {
 			});
 		});
 	}
+
+	/** MOFH text meant to format, link, mention (also once its entities are decoded), reverse and ring. */
+	const HOSTILE_TEXT =
+		'**big** [panel](https://evil.example) &lt;@&323456789012345678&gt; <@423456789012345678> @everyone \u202egnp.exe\u0007';
+
+	it('MOFH text reaches Discord as data: the /account domains status, the /domain lookup title, the Already handled answer', async () => {
+		const { key, vpUser } = await freshAccount();
+		mofh.fault = 'hostile';
+		mofh.hostileBody = JSON.stringify([[HOSTILE_TEXT, 'site.example.com']]);
+		const domains = await run('http', command('account', 'domains', { user: vpUser }));
+		assert.match(text(domains), /site\.example\.com/);
+		assertInert(domains.embeds?.[0]?.description ?? '', '/account domains');
+
+		mofh.hostileBody = JSON.stringify(['ACTIVE', HOSTILE_TEXT, '/home/x', vpUser]);
+		const lookup = await run('http', command('domain', 'lookup', { domain: 'site.example.com' }));
+		assert.match(lookup.embeds?.[0]?.title ?? '', /gnp\.exe/);
+		assertInert(lookup.embeds?.[0]?.title ?? '', '/domain lookup title');
+
+		mofh.hostileBody = `<suspendacct><result><status>1</status><statusmsg>${HOSTILE_TEXT}</statusmsg></result></suspendacct>`;
+		const asked = await run('http', command('account', 'suspend', { key, reason: 'phishing kit' }));
+		const [confirm] = buttonIds(asked);
+		const done = await run('http', click(confirm as string));
+		assert.match(text(done), /Suspension accepted by MOFH/);
+		const again = await run('http', click(confirm as string));
+		assert.match(again.content ?? '', /^Already handled: /);
+		assert.match(again.content ?? '', /gnp\.exe/);
+		assertInert(again.content ?? '', 'Already handled');
+		await idle(service.worker);
+		for (const line of auditLines(key))
+			for (const embed of line.body.embeds as APIEmbed[])
+				assertInert((embed.description ?? '').replace(`<@${discord.userId}>`, 'member'), 'audit line');
+	});
+
+	it('an echoing MOFH: the API password and the Basic credential reach neither the reply nor the audit line', async () => {
+		const { key, vpUser } = await freshAccount();
+		mofh.fault = 'echo';
+		const asked = await run(
+			'http',
+			command('account', 'suspend', { key, reason: 'phishing kit', user: vpUser }),
+		);
+		const done = await run('http', click(buttonIds(asked)[0] as string));
+		const lookup = await run('http', command('domain', 'lookup', { domain: 'nowhere.example.com' }));
+		await idle(service.worker);
+		const lines = auditLines(key);
+		assert.equal(lines.length, 1);
+		const shown = text(done) + text(lookup) + JSON.stringify(lines.map((line) => line.body));
+		assert.match(shown, /\[redacted\]/, 'the double quoted the request');
+		const basic = Buffer.from(`${mofh.apiUser}:${mofh.apiKey}`).toString('base64');
+		for (const form of [mofh.apiKey, encodeURIComponent(mofh.apiKey), basic])
+			assert.ok(!shown.includes(form), `${form} shown`);
+	});
 
 	it('two clicks of one Confirm at once, over both paths, make one MOFH call', async () => {
 		const { key } = await freshAccount();

@@ -85,3 +85,44 @@ export function createAllowlist(entries: string[]): (ip: string) => boolean {
 		return family !== 0 && list.check(address, family === 6 ? 'ipv6' : 'ipv4');
 	};
 }
+
+/** An address as a number (IPv4 in 32 bits, IPv6 in 128), for range arithmetic. */
+function addressValue(address: string, family: 'ipv4' | 'ipv6'): bigint {
+	if (family === 'ipv4')
+		return address.split('.').reduce((value, octet) => (value << 8n) | BigInt(Number(octet)), 0n);
+	// WHATWG URL writes every IPv6 notation (an embedded IPv4 tail too) as hex groups with at most one `::`.
+	const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1);
+	const [head = '', tail] = canonical.split('::');
+	const left = head ? head.split(':') : [];
+	const right = tail ? tail.split(':') : [];
+	const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+	return groups.reduce((value, group) => (value << 16n) | BigInt(Number.parseInt(group, 16)), 0n);
+}
+
+/**
+ * True when `entries` together hold every IPv4 address or every IPv6 address (`0.0.0.0/1,128.0.0.0/1`
+ * trusts the whole Internet as surely as `0.0.0.0/0`). Entries `parseRange` refuses are ignored here.
+ */
+export function coversAFamily(entries: string[]): boolean {
+	const ranges = entries.map(parseRange).filter((range): range is AddressRange => range !== undefined);
+	for (const [family, bits] of [
+		['ipv4', 32n],
+		['ipv6', 128n],
+	] as const) {
+		const spans = ranges
+			.filter((range) => range.family === family)
+			.map((range) => {
+				const size = 1n << (bits - BigInt(range.prefix));
+				const start = (addressValue(range.address, family) / size) * size;
+				return [start, start + size] as const;
+			})
+			.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+		let covered = 0n;
+		for (const [start, end] of spans) {
+			if (start > covered) break;
+			if (end > covered) covered = end;
+		}
+		if (covered >= 1n << bits) return true;
+	}
+	return false;
+}

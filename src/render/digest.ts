@@ -4,7 +4,7 @@ import { CATEGORY_LABELS, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
 import { WOOXY_EVENTS } from '../vocabulary/wooxy.js';
 import { COLOURS } from './alert.js';
 import { codePoints, embedLength, LIMITS, truncate } from './limits.js';
-import { inline } from './markdown.js';
+import { inline, line } from './markdown.js';
 
 /**
  * A flood read as one embed: "137 accounts suspended", the count per reason with what it means, every
@@ -130,9 +130,11 @@ function digestOf(events: Event[], room: number): APIEmbed | undefined {
 		.join('\n');
 	const fields: APIEmbedField[] = [{ name: 'Received', value: timeRange(first.receivedAt, last.receivedAt) }];
 	for (const [key, group] of groups) {
-		const label = key ? `${truncate(key, 100)} · ${group.subjects.length}` : 'Usernames';
+		// The key is provider text (an SQL cluster's status, a Wooxy event name): data, not markdown.
+		const name = key ? line(truncate(key, 100)) : 'Usernames';
+		const label = key ? `${name} · ${group.subjects.length}` : name;
 		wrap(group.subjects).forEach((value, i) => {
-			fields.push({ name: i === 0 ? label : `${truncate(key || label, 100)} (cont.)`, value });
+			fields.push({ name: i === 0 ? label : `${name} (cont.)`, value });
 		});
 	}
 	const embed: APIEmbed = {

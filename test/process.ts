@@ -87,7 +87,7 @@ export async function runScript(
 export async function startHookcord(
 	env: Record<string, string>,
 	cwd: string,
-	timeoutMs = 15_000,
+	timeoutMs = 60_000,
 	preload: string[] = [],
 ): Promise<RunningHookcord> {
 	const running = spawnScript('src/main.ts', {

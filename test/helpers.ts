@@ -63,8 +63,10 @@ export function discordSender({
 			if (!channel) throw new Error('no channel poster');
 			return channel((destination as ChannelDestination).channelId, message);
 		}
-		if (destination.kind === 'webhook')
-			return executeWebhook((destination as WebhookDestination).url, message, 15_000);
+		if (destination.kind === 'webhook') {
+			await executeWebhook((destination as WebhookDestination).url, message, 15_000);
+			return;
+		}
 		printDryRun(message, (destination as StdoutDestination).intended, print);
 	};
 }

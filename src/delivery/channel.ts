@@ -26,8 +26,18 @@ export interface ChannelOptions {
  * This module (and discord.js REST with it) loads only in a process with DISCORD_TOKEN.
  */
 export function createChannelPoster(options: ChannelOptions): PostToChannel {
+	const rest = botRest(options);
+	const self = botUser(rest);
+	return (channelId, message) => postToChannel(rest, self, channelId, message);
+}
+
+/**
+ * The bot's REST client for delivery: no automatic retries, long rate limits thrown (RateLimitError)
+ * for the outbox to wait out, and the lease checked as each request leaves.
+ */
+export function botRest(options: ChannelOptions): REST {
 	const { lease } = options;
-	const rest = new REST({
+	return new REST({
 		api: options.apiUrl,
 		retries: 0,
 		timeout: options.timeoutMs,
@@ -37,8 +47,6 @@ export function createChannelPoster(options: ChannelOptions): PostToChannel {
 			return DefaultRestOptions.makeRequest(url, init);
 		},
 	}).setToken(options.token);
-	const self = botUser(rest);
-	return (channelId, message) => postToChannel(rest, self, channelId, message);
 }
 
 /** The bot's own user id, asked once (when first needed) and kept. */
@@ -112,7 +120,8 @@ async function alreadyPosted(
 	);
 }
 
-function toDeliveryError(error: unknown): DeliveryError {
+/** What a discord.js REST failure means to the worker, with Discord's JSON code kept. */
+export function toDeliveryError(error: unknown): DeliveryError {
 	if (error instanceof DeliveryError) return error;
 	if (error instanceof RateLimitError) {
 		return new DeliveryError(
@@ -125,6 +134,8 @@ function toDeliveryError(error: unknown): DeliveryError {
 		return new DeliveryError(
 			classifyStatus(error.status, true),
 			`Discord ${error.status} (code ${error.code}): ${error.message}`,
+			undefined,
+			typeof error.code === 'number' ? error.code : undefined,
 		);
 	}
 	if (error instanceof HTTPError)

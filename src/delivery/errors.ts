@@ -24,6 +24,8 @@ export class DeliveryError extends Error implements Failure {
 		readonly kind: FailureKind,
 		message: string,
 		readonly retryAfterMs?: number,
+		/** Discord's JSON error code, when it sent one (e.g. 220001: a forum webhook needs a thread). */
+		readonly code?: number,
 	) {
 		super(message);
 	}

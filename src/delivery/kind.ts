@@ -50,10 +50,10 @@ export interface DestinationKind<
 > {
 	readonly name: string;
 	/**
-	 * The destination an `ALERTS_CHANNEL*` value names, if it is of this kind (undefined: the topic has no
-	 * value, a dry run). The first kind in the registry that accepts a value gets it.
+	 * The destination an `ALERTS_CHANNEL*` value names for `topic`, if it is of this kind (undefined: the
+	 * topic has no value, a dry run). The first kind in the registry that accepts a value gets it.
 	 */
-	parse?(value: string | undefined, config: Config): D | undefined;
+	parse?(value: string | undefined, config: Config, topic: Topic): D | undefined;
 	/** Destinations of this kind every event of `topic` goes to as well, whatever ALERTS_CHANNEL says. */
 	fanOut?(topic: Topic, config: Config): D[];
 	/** Concurrent ordered lanes; without it, one lane: the head blocks the rest. */

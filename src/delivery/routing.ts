@@ -15,7 +15,7 @@ export function routeTopics(config: Config, kinds: Kinds): Route {
 		let destinations = cache.get(topic);
 		if (!destinations) {
 			const value = config.alerts.topics[topic] ?? config.alerts.default;
-			const named = value === 'off' ? undefined : parse(value, config, kinds);
+			const named = value === 'off' ? undefined : parse(value, topic, config, kinds);
 			destinations = [...(named ? [named] : [])];
 			for (const kind of kinds.values()) destinations.push(...(kind.fanOut?.(topic, config) ?? []));
 			cache.set(topic, destinations);
@@ -24,9 +24,14 @@ export function routeTopics(config: Config, kinds: Kinds): Route {
 	};
 }
 
-function parse(value: string | undefined, config: Config, kinds: Kinds): Destination | undefined {
+function parse(
+	value: string | undefined,
+	topic: Topic,
+	config: Config,
+	kinds: Kinds,
+): Destination | undefined {
 	for (const kind of kinds.values()) {
-		const destination = kind.parse?.(value, config);
+		const destination = kind.parse?.(value, config, topic);
 		if (destination) return destination;
 	}
 	return undefined;

@@ -131,6 +131,7 @@ export type Delivery = DeliveryTerm['worker'];
 /** The kinds, with the bot's channel poster only when there is a token to post with. */
 async function loadKinds({
 	config,
+	store,
 	lease,
 	clock,
 	send,
@@ -138,17 +139,27 @@ async function loadKinds({
 	settings,
 }: DeliveryTermOptions): Promise<Kinds> {
 	// discord.js REST loads only with a bot token: a dry run or a receiver never needs it.
-	const channel =
+	const bot =
 		config.discord.token && !send
-			? (await import('./channel.js')).createChannelPoster({
+			? {
 					apiUrl: config.discord.apiUrl,
 					token: config.discord.token,
 					timeoutMs: config.delivery.timeout,
 					maxRateLimitWaitMs: config.delivery.maxRateLimitWait,
 					...(lease && { lease }),
-				})
+				}
 			: undefined;
+	const channel = bot && (await import('./channel.js')).createChannelPoster(bot);
+	const threads =
+		bot &&
+		(await import('./ticket-thread.js')).createTicketThreads({
+			rest: (await import('./channel.js')).botRest(bot),
+			store,
+			now: clock.now,
+		});
 	return createKinds({
+		store,
+		threads,
 		now: clock.now,
 		digestThreshold: settings?.digestThreshold ?? config.delivery.digestThreshold,
 		nonceWindowMs: settings?.nonceWindowMs ?? 120_000,

@@ -3,6 +3,7 @@ import {
 	type APIChannel,
 	type APIEmbed,
 	type APIMessage,
+	type APIUser,
 	ChannelType,
 	type RESTPostAPIChannelMessageJSONBody,
 	Routes,
@@ -19,6 +20,8 @@ import {
 	type TicketThread,
 	ticketThreads,
 } from '../state/ticket-threads.js';
+import { toDeliveryError } from './channel.js';
+import { DeliveryError } from './errors.js';
 
 /**
  * One Discord thread per MOFH ticket in a bot channel (PLATFORM.md §7). In a text channel the ticket's
@@ -86,7 +89,20 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 		})) as APIMessage;
 	}
 
-	/** A message of ours among the channel's latest with the same footer (which names the event and part). */
+	/** The bot's own user id, asked once when first needed. */
+	let self: Promise<string> | undefined;
+	const me = () => {
+		self ??= (rest.get(Routes.user()) as Promise<APIUser>).then((user) => user.id);
+		self.catch(() => {
+			self = undefined;
+		});
+		return self;
+	};
+
+	/**
+	 * A message of the bot's own among the channel's latest with the same footer (which names the event and
+	 * part): anyone else's copy does not count, or whoever can post there could suppress a ticket message.
+	 */
 	async function alreadyPosted(channelId: string, body: RESTPostAPIChannelMessageJSONBody) {
 		const footer = body.embeds?.[0]?.footer?.text;
 		if (!footer) return undefined;
@@ -100,7 +116,10 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 			if (error instanceof DiscordAPIError && error.status === 403) return undefined;
 			throw error;
 		}
-		return recent.find((message) => message.embeds?.[0]?.footer?.text === footer);
+		const bot = await me();
+		return recent.find(
+			(message) => message.author?.id === bot && message.embeds?.[0]?.footer?.text === footer,
+		);
 	}
 
 	function message(post: TicketPost, part: number): RESTPostAPIChannelMessageJSONBody {
@@ -200,32 +219,43 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 		 * in the store. Throws Discord's refusal (or the rate limit) as it came: the caller classifies it.
 		 */
 		async deliver(destination: string, channelId: string, post: TicketPost): Promise<void> {
-			const { event } = post;
-			let known: TicketThread | undefined = (await ticketThreads(store, event.ticketId))[destination];
-			let threadId: string | undefined;
-			if (known?.started && known.threadId) {
-				try {
-					await postParts(known.threadId, post, 0);
-					threadId = known.threadId;
-				} catch (error) {
-					// Deleted, or locked by a moderator: the conversation goes on in a new thread.
-					if (!(error instanceof DiscordAPIError && THREAD_GONE.has(Number(error.code)))) throw error;
-					await forgetTicketThread(store, event.ticketId, destination);
-					known = undefined;
-				}
+			try {
+				await deliver(destination, channelId, post);
+			} catch (error) {
+				// The cap on a server's active threads: archiving closed tickets frees room, so try again later.
+				if (error instanceof DiscordAPIError && error.code === 160006)
+					throw new DeliveryError('retry', `Discord: ${error.message} (160006)`);
+				throw toDeliveryError(error);
 			}
-			if (!threadId) {
-				const target = await channel(channelId);
-				threadId =
-					target.type === ChannelType.GuildForum
-						? await startForumPost(destination, target, post, known)
-						: await startOnAlert(destination, channelId, post, known);
-			}
-			// Archived, not locked: a later reply (theirs or ours) posts into it and re-opens it.
-			if (event.kind === 'ticket.closed')
-				await rest.patch(Routes.channel(threadId), { body: { archived: true } });
 		},
 	};
+
+	async function deliver(destination: string, channelId: string, post: TicketPost): Promise<void> {
+		const { event } = post;
+		let known: TicketThread | undefined = (await ticketThreads(store, event.ticketId))[destination];
+		let threadId: string | undefined;
+		if (known?.started && known.threadId) {
+			try {
+				await postParts(known.threadId, post, 0);
+				threadId = known.threadId;
+			} catch (error) {
+				// Deleted, or locked by a moderator: the conversation goes on in a new thread.
+				if (!(error instanceof DiscordAPIError && THREAD_GONE.has(Number(error.code)))) throw error;
+				await forgetTicketThread(store, event.ticketId, destination);
+				known = undefined;
+			}
+		}
+		if (!threadId) {
+			const target = await channel(channelId);
+			threadId =
+				target.type === ChannelType.GuildForum
+					? await startForumPost(destination, target, post, known)
+					: await startOnAlert(destination, channelId, post, known);
+		}
+		// Archived, not locked: a later reply (theirs or ours) posts into it and re-opens it.
+		if (event.kind === 'ticket.closed')
+			await rest.patch(Routes.channel(threadId), { body: { archived: true } });
+	}
 }
 
 export type TicketThreads = ReturnType<typeof createTicketThreads>;

@@ -2,9 +2,10 @@ import { type Kinds, register } from '../kind.js';
 import { channelKind } from './channel.js';
 import type { DiscordKindDeps, PostToChannel } from './discord.js';
 import { stdoutKind } from './stdout.js';
+import { type TicketKindDeps, ticketKind } from './ticket-thread.js';
 import { webhookKind } from './webhook.js';
 
-export interface KindDeps extends DiscordKindDeps {
+export interface KindDeps extends DiscordKindDeps, Omit<TicketKindDeps, 'send'> {
 	/** The bot's channel poster (channel.ts), when DISCORD_TOKEN is set. */
 	channel?: PostToChannel | undefined;
 	/** Where dry-run alerts are printed. */
@@ -18,5 +19,11 @@ export interface KindDeps extends DiscordKindDeps {
  * the first kind that accepts a value gets it (stdout, the dry run, accepts whatever is left).
  */
 export function createKinds(deps: KindDeps): Kinds {
-	return new Map([register(webhookKind(deps)), register(channelKind(deps)), register(stdoutKind(deps))]);
+	// Tickets first: TICKETS' channel or webhook becomes a thread per ticket, not a plain channel.
+	return new Map([
+		register(ticketKind(deps)),
+		register(webhookKind(deps)),
+		register(channelKind(deps)),
+		register(stdoutKind(deps)),
+	]);
 }

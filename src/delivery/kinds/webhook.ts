@@ -26,8 +26,9 @@ export function webhookKind(
 ): DestinationKind<WebhookDestination, DiscordRecord> {
 	const post =
 		deps.send ??
-		((destination, message) =>
-			executeWebhook((destination as WebhookDestination).url, message, deps.timeoutMs));
+		(async (destination, message) => {
+			await executeWebhook((destination as WebhookDestination).url, message, deps.timeoutMs);
+		});
 	return {
 		name: 'webhook',
 		parse(value) {
@@ -44,14 +45,20 @@ export function webhookKind(
 	};
 }
 
-/** Executes a webhook with a message (the token is in the URL: never logged). */
+/**
+ * Executes a webhook with a message (the token is in the URL: never logged); resolves with the message
+ * Discord made. `thread`: into a thread of the webhook's channel (`thread_id`, which un-archives it), or
+ * a new forum post (`thread_name`: forum channels only).
+ */
 export async function executeWebhook(
 	url: string,
-	message: OutgoingMessage,
+	message: Pick<OutgoingMessage, 'content' | 'embeds'>,
 	timeoutMs: number,
-): Promise<void> {
+	thread?: { id: string } | { name: string },
+): Promise<{ id?: string; channel_id?: string }> {
 	const target = new URL(url);
 	target.searchParams.set('wait', 'true');
+	if (thread && 'id' in thread) target.searchParams.set('thread_id', thread.id);
 	let response: Awaited<ReturnType<typeof request>>;
 	try {
 		response = await request(target, {
@@ -61,6 +68,7 @@ export async function executeWebhook(
 				content: message.content,
 				embeds: message.embeds,
 				allowed_mentions: NO_MENTIONS,
+				...(thread && 'name' in thread && { thread_name: thread.name }),
 			}),
 			headersTimeout: timeoutMs,
 			bodyTimeout: timeoutMs,
@@ -70,11 +78,18 @@ export async function executeWebhook(
 		throw new DeliveryError('retry', `network: ${reason}`);
 	}
 	const text = await response.body.text().catch(() => '');
-	if (response.statusCode >= 200 && response.statusCode < 300) return;
+	let json: { id?: string; channel_id?: string; code?: unknown } = {};
+	try {
+		json = text ? JSON.parse(text) : {};
+	} catch {
+		// not JSON: the status says it all
+	}
+	if (response.statusCode >= 200 && response.statusCode < 300) return json;
 	const retryAfter = Number(response.headers['retry-after']);
 	throw new DeliveryError(
 		classifyStatus(response.statusCode, false),
 		`webhook answered ${response.statusCode}: ${text.slice(0, 200)}`,
 		Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+		typeof json.code === 'number' ? json.code : undefined,
 	);
 }

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { RateLimitError, REST } from '@discordjs/rest';
+import { REST } from '@discordjs/rest';
 import { ChannelType } from 'discord-api-types/v10';
 import { DeliveryError } from '../src/delivery/errors.js';
 import { createTicketThreads, type TicketPost } from '../src/delivery/ticket-thread.js';
 import type { TicketEvent } from '../src/events/event.js';
 import { newEventId } from '../src/events/id.js';
 import { ticketMessages } from '../src/render/ticket.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { openStore } from '../src/state/store.js';
 import { ticketThreads } from '../src/state/ticket-threads.js';
 import { type DiscordDouble, startDiscordDouble } from './doubles/discord.js';
 

@@ -195,8 +195,10 @@ describe('end to end: the real process and a Discord double', () => {
 		for (const callback of LIFECYCLE) {
 			const matches = embeds.filter((embed) => callback.expect.test(embed.text));
 			assert.equal(matches.length, 1, `exactly one alert matching ${callback.expect}`);
+			// A ticket's later events go into the thread started on its first alert in that channel.
+			const channelId = matches[0]?.channelId ?? '';
 			assert.equal(
-				matches[0]?.channelId,
+				discord.threads.get(channelId)?.parentId ?? channelId,
 				CHANNELS[callback.topic],
 				`${callback.expect} goes to ${callback.topic}`,
 			);

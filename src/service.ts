@@ -1,16 +1,22 @@
 import { hostname } from 'node:os';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import { type After, realAfter } from './clock.js';
+import { type After, type Clock, realAfter } from './clock.js';
 import type { Config } from './config.js';
 import type { Send } from './delivery/kinds/discord.js';
 import { type Leadership, type LeadershipStatus, startLeadership } from './delivery/leadership.js';
-import { createDeliveryTerm, type Delivery, type DeliverySettings, type Duty } from './delivery/term.js';
+import {
+	createDeliveryTerm,
+	type Delivery,
+	type DeliverySettings,
+	type DeliveryTerm,
+	type Duty,
+} from './delivery/term.js';
 import { topicOf } from './events/event.js';
 import type { Dispatch } from './interactions/dispatch.js';
 import type { Gateway } from './interactions/gateway.js';
 import { createJobs } from './jobs/index.js';
-import { createJobRunner } from './jobs/runner.js';
+import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import { AccountIndex } from './state/account-index.js';
 import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
@@ -91,25 +97,9 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const state = await openState(config, options);
 	const { store, lock } = state;
 	const instanceId = config.instanceId ?? `${hostname()}:${process.pid}`;
-	const lease =
-		config.delivery.enabled && options.lease !== false
-			? await openLease(store, config.storeUrl, {
-					instanceId,
-					ttlMs: config.delivery.leaderLease,
-					warn: (message) => logger.warn(message),
-				})
-			: undefined;
-	const delivery = await createDeliveryTerm({
-		config,
-		store,
-		outbox: state.outbox,
-		lease,
-		clock,
-		logger,
-		send: options.send,
-		print: options.print,
-		settings: options.delivery,
-	});
+	const lease = await leaseFor(config, options, store, instanceId);
+	const io = { logger, send: options.send, print: options.print, settings: options.delivery };
+	const delivery = await createDeliveryTerm({ config, store, outbox: state.outbox, lease, clock, ...io });
 	const { worker, route } = delivery;
 	const ingest = createIngest({
 		...state,
@@ -121,37 +111,17 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		now: clock.now,
 	});
 	const callbackUrls = urlsFor(config.publicUrl, state.hookSecret);
-	const commands = await loadCommands(config, options, {
-		...state,
-		ingest,
-		worker,
-		callbackUrl: callbackUrls.wooxy,
-	});
-	const jobs = createJobRunner({
-		jobs: createJobs({
-			store,
-			ingest,
-			worker,
-			sweepMs: options.delivery?.sweepMs ?? config.delivery.sweep,
-			commands: commands !== undefined && !options.dispatch,
-			now: clock.now,
-			log: logger.child({ component: 'jobs' }),
-		}),
-		clock,
-		log: logger.child({ component: 'jobs' }),
-	});
-	delivery.whileDelivering({ start: jobs.startLeading, stop: jobs.stopLeading });
-	jobs.start();
-	const inFlight = new Set<Promise<unknown>>();
-	const track = (work: Promise<unknown>) => {
-		const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
-		inFlight.add(settled);
-	};
+	const callbackUrl = callbackUrls.wooxy;
+	const commands = await loadCommands(config, options, { ...state, ingest, worker, callbackUrl });
+	const jobs = startJobs(config, options, { store, ingest, delivery, commands: !!commands, clock });
+	const { track, settled } = inFlightWork();
 	const token = options.gateway === false ? undefined : config.discord.token;
 	const session = gatewaySession(config, token, commands?.dispatch, track, logger);
 	let leadership: Leadership | undefined;
 	const leadershipStatus = (): LeadershipStatus =>
 		leadership?.status() ?? { instance: instanceId, role: lease ? 'follower' : 'receiver' };
+	const { publicKey } = config.discord;
+	const once = createOnce(store, lock);
 	const app = await buildApp({
 		config,
 		store,
@@ -163,16 +133,8 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		now: clock.now,
 		// Only the leader holds a gateway session; a follower is ready without one.
 		...(token && { discordReady: () => !leadership?.isLeader() || session.gateway()?.isReady() === true }),
-		...(config.discord.publicKey &&
-			commands && {
-				interactions: {
-					publicKey: config.discord.publicKey,
-					dispatch: commands.dispatch,
-					track,
-					once: createOnce(store, lock),
-					now: clock.now,
-				},
-			}),
+		...(publicKey &&
+			commands && { interactions: { publicKey, dispatch: commands.dispatch, track, once, now: clock.now } }),
 	});
 	return {
 		app,
@@ -199,7 +161,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		},
 		async close() {
 			await app.close();
-			await Promise.allSettled([...inFlight]);
+			await settled();
 			// Stops delivery and the gateway, then releases the lease: a follower takes over at its next try.
 			await leadership?.stop();
 			await worker.stop();
@@ -207,6 +169,58 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 			await commands?.close();
 			if (!options.store) await store.close();
 		},
+	};
+}
+
+/**
+ * The scheduled jobs on the process's one clock: every instance's start now, leader-only ones while
+ * this instance delivers.
+ */
+function startJobs(
+	config: Config,
+	options: ComposeOptions,
+	deps: { store: Store; ingest: Ingest; delivery: DeliveryTerm; commands: boolean; clock: Clock },
+): JobRunner {
+	const { store, ingest, delivery, clock } = deps;
+	const log = options.logger.child({ component: 'jobs' });
+	const jobs = createJobRunner({
+		jobs: createJobs({
+			store,
+			ingest,
+			worker: delivery.worker,
+			sweepMs: options.delivery?.sweepMs ?? config.delivery.sweep,
+			// A test's own dispatcher stands in for the commands: nothing of theirs to check.
+			commands: deps.commands && !options.dispatch,
+			now: clock.now,
+			log,
+		}),
+		clock,
+		log,
+	});
+	delivery.whileDelivering({ start: jobs.startLeading, stop: jobs.stopLeading });
+	jobs.start();
+	return jobs;
+}
+
+/** The delivery lease, when this instance takes part in leadership (DELIVERY=on). */
+async function leaseFor(config: Config, options: ComposeOptions, store: Store, instanceId: string) {
+	if (!config.delivery.enabled || options.lease === false) return undefined;
+	return openLease(store, config.storeUrl, {
+		instanceId,
+		ttlMs: config.delivery.leaderLease,
+		warn: (message) => options.logger.warn(message),
+	});
+}
+
+/** Interactions being answered, so a close lets them finish. */
+function inFlightWork() {
+	const inFlight = new Set<Promise<unknown>>();
+	return {
+		track(work: Promise<unknown>): void {
+			const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
+			inFlight.add(settled);
+		},
+		settled: () => Promise.allSettled([...inFlight]),
 	};
 }
 

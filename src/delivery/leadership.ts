@@ -43,126 +43,145 @@ export interface LeadershipOptions {
  * local deadline passes without one: before the store lets another instance take it.
  */
 export function startLeadership(options: LeadershipOptions): Leadership {
-	const { lease, renewMs, duties, log, onElected, onDeposed } = options;
-	const self = lease.instanceId;
-	let leading = false;
-	let closed = false;
-	let lastSeen: string | undefined;
-	let tickTimer: NodeJS.Timeout | undefined;
-	let expiryTimer: NodeJS.Timeout | undefined;
-	// Elections and depositions run one at a time, in order.
-	let transitions: Promise<void> = Promise.resolve();
-	const serial = (step: () => Promise<void>) => {
-		transitions = transitions.then(step, step);
-		return transitions;
-	};
+	return new LeaseHolder(options);
+}
 
-	/** Deposes when the lease's local deadline passes without a renewal. */
-	function armExpiry(): void {
-		if (expiryTimer) clearTimeout(expiryTimer);
-		const remaining = lease.remainingMs();
-		if (!Number.isFinite(remaining)) return;
-		expiryTimer = setTimeout(
-			() => void serial(() => depose('its lease ran out before a renewal')),
-			remaining,
-		);
-		expiryTimer.unref();
+class LeaseHolder implements Leadership {
+	readonly started: Promise<void>;
+	readonly #options: LeadershipOptions;
+	readonly #self: string;
+	#leading = false;
+	#closed = false;
+	#lastSeen: string | undefined;
+	#tickTimer: NodeJS.Timeout | undefined;
+	#expiryTimer: NodeJS.Timeout | undefined;
+	#ticking: Promise<void> = Promise.resolve();
+	/** Elections and depositions run one at a time, in order. */
+	#transitions: Promise<void> = Promise.resolve();
+
+	constructor(options: LeadershipOptions) {
+		this.#options = options;
+		this.#self = options.lease.instanceId;
+		this.started = this.#loop();
 	}
 
-	async function elect(): Promise<void> {
-		if (leading) return;
-		if (closed || !lease.isHeld()) {
+	isLeader(): boolean {
+		return this.#leading && this.#options.lease.isHeld();
+	}
+
+	status(): LeadershipStatus {
+		const { lease } = this.#options;
+		const leader = this.#leading ? this.#self : this.#lastSeen;
+		return {
+			instance: this.#self,
+			role: this.#leading ? 'leader' : 'follower',
+			...(leader && { leader }),
+			...(this.#leading && lease.epoch !== undefined && { epoch: lease.epoch }),
+		};
+	}
+
+	async stop(): Promise<void> {
+		const { lease, renewMs } = this.#options;
+		this.#closed = true;
+		if (this.#tickTimer) clearTimeout(this.#tickTimer);
+		// A try in flight may still take the lease: let it land (elect() releases it when closed).
+		await within(this.#ticking, renewMs);
+		// A planned stop is not a warning; on a shared store the next instance takes over at once.
+		const reason = lease.shared
+			? 'this instance is stopping; another takes over'
+			: 'this instance is stopping';
+		await this.#serial(() => this.#depose(reason, 'info'));
+	}
+
+	#serial(step: () => Promise<void>): Promise<void> {
+		this.#transitions = this.#transitions.then(step, step);
+		return this.#transitions;
+	}
+
+	/** Deposes when the lease's local deadline passes without a renewal. */
+	#armExpiry(): void {
+		if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+		const remaining = this.#options.lease.remainingMs();
+		if (!Number.isFinite(remaining)) return;
+		this.#expiryTimer = setTimeout(
+			() => void this.#serial(() => this.#depose('its lease ran out before a renewal')),
+			remaining,
+		);
+		this.#expiryTimer.unref();
+	}
+
+	async #elect(): Promise<void> {
+		const { lease, log, duties, onElected } = this.#options;
+		const self = this.#self;
+		if (this.#leading) return;
+		if (this.#closed || !lease.isHeld()) {
 			await lease.release().catch(() => {});
 			return;
 		}
-		leading = true;
-		lastSeen = self;
-		armExpiry();
+		this.#leading = true;
+		this.#lastSeen = self;
+		this.#armExpiry();
 		log.info({ instance: self, epoch: lease.epoch }, `this instance (${self}) leads: ${duties}`);
 		try {
 			await onElected(lease.epoch ?? 0);
 		} catch (error) {
 			log.error({ err: error }, 'could not start delivering');
-			await depose('delivery did not start');
+			await this.#depose('delivery did not start');
 		}
 	}
 
-	async function depose(reason: string, level: 'info' | 'warn' = 'warn'): Promise<void> {
-		if (!leading) return;
-		leading = false;
-		lastSeen = undefined; // the next try names the new leader
-		if (expiryTimer) clearTimeout(expiryTimer);
+	async #depose(reason: string, level: 'info' | 'warn' = 'warn'): Promise<void> {
+		const { lease, log, onDeposed } = this.#options;
+		if (!this.#leading) return;
+		this.#leading = false;
+		this.#lastSeen = undefined; // the next try names the new leader
+		if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
 		log[level](
-			{ instance: self },
-			`this instance (${self}) no longer leads (${reason}): delivery and the gateway stop`,
+			{ instance: this.#self },
+			`this instance (${this.#self}) no longer leads (${reason}): delivery and the gateway stop`,
 		);
 		await onDeposed().catch((error) => log.error({ err: error }, 'stopping delivery failed'));
 		// Only if still ours (compare-and-delete): the next instance need not wait for it to expire.
 		await lease.release().catch((error) => log.warn({ err: error }, 'could not release the lease'));
 	}
 
-	async function tick(): Promise<void> {
+	async #tick(): Promise<void> {
+		const { lease, log, renewMs } = this.#options;
+		const self = this.#self;
 		try {
-			if (leading) {
+			if (this.#leading) {
 				const kept = await within(lease.renew(), lease.remainingMs());
-				if (kept === false) await serial(() => depose('its lease was lost'));
-				else if (kept) armExpiry();
+				if (kept === false) await this.#serial(() => this.#depose('its lease was lost'));
+				else if (kept) this.#armExpiry();
 				// No answer in time: the store is slow or down; the expiry timer deposes if it stays so.
 			} else if (await within(lease.acquire(), Math.max(renewMs, lease.ttlMs))) {
-				await serial(elect);
+				await this.#serial(() => this.#elect());
 			} else {
 				const leader = lease.holder;
-				if (leader && leader !== lastSeen)
+				if (leader && leader !== this.#lastSeen)
 					log.info(
 						{ instance: self, leader },
 						`instance ${leader} leads; this instance (${self}) receives callbacks and answers interactions, and takes over if the leader stops`,
 					);
-				lastSeen = leader;
+				this.#lastSeen = leader;
 			}
 		} catch (error) {
-			if (closed) return;
+			if (this.#closed) return;
 			log.warn(
 				{ err: error },
-				leading ? 'could not renew the delivery lease' : 'could not read the delivery lease',
+				this.#leading ? 'could not renew the delivery lease' : 'could not read the delivery lease',
 			);
 		}
 	}
 
-	let ticking: Promise<void> = Promise.resolve();
-	function loop(): Promise<void> {
-		ticking = tick().then(() => {
-			if (closed) return;
-			tickTimer = setTimeout(() => void loop(), renewMs);
-			tickTimer.unref();
+	#loop(): Promise<void> {
+		this.#ticking = this.#tick().then(() => {
+			if (this.#closed) return;
+			this.#tickTimer = setTimeout(() => void this.#loop(), this.#options.renewMs);
+			this.#tickTimer.unref();
 		});
-		return ticking;
+		return this.#ticking;
 	}
-
-	const started = loop();
-	return {
-		started,
-		isLeader: () => leading && lease.isHeld(),
-		status() {
-			const leader = leading ? self : lastSeen;
-			return {
-				instance: self,
-				role: leading ? 'leader' : 'follower',
-				...(leader && { leader }),
-				...(leading && lease.epoch !== undefined && { epoch: lease.epoch }),
-			};
-		},
-		async stop() {
-			closed = true;
-			if (tickTimer) clearTimeout(tickTimer);
-			// A try in flight may still take the lease: let it land (elect() releases it when closed).
-			await within(ticking, renewMs);
-			// A planned stop is not a warning; on a shared store the next instance takes over at once.
-			const reason = lease.shared
-				? 'this instance is stopping; another takes over'
-				: 'this instance is stopping';
-			await serial(() => depose(reason, 'info'));
-		},
-	};
 }
 
 /** Thrown in place of a send once this instance no longer holds the lease. */

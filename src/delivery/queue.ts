@@ -169,8 +169,9 @@ export class DestinationQueue {
 		return undefined;
 	}
 
-	/** When the earliest free lane is out of its backoff. */
+	/** When the earliest free lane is out of its backoff (now, when only the store holds the next page). */
 	nextReady(): number {
+		if (this.entries.length === 0) return this.horizon === null ? Number.POSITIVE_INFINITY : 0;
 		let at = Number.POSITIVE_INFINITY;
 		for (const [lane, head] of this.freeLanes()) at = Math.min(at, this.readyAt(lane, head));
 		return at;

@@ -3,7 +3,7 @@ import { type After, realAfter } from '../clock.js';
 import { topicOf } from '../events/event.js';
 import { type Outbox, type OutboxEntry, outboxKey, type StoredInFlight } from '../state/outbox.js';
 import type { Failure } from './errors.js';
-import type { Destination, Kinds } from './kind.js';
+import type { Kinds } from './kind.js';
 import { decide, type Retry } from './outcome.js';
 import { DestinationQueue, type Lane } from './queue.js';
 import { kindOfKey, type Route } from './routing.js';
@@ -60,398 +60,140 @@ type Phase = 'idle' | 'resuming' | 'running' | 'stopped';
  * it can leave, from everything ready then. The worker knows entries, lanes, time and outcomes, not
  * what a message is.
  */
-export function createWorker(options: WorkerOptions) {
-	const { outbox, kinds, route, log, retrySchedule, retryBudget } = options;
-	const { pauseMs = 600_000, rate = { messages: 5, perMs: 5_000 }, pageSize = 1_000 } = options;
-	const { now = Date.now, after = realAfter } = options;
-	const queues = new Map<string, DestinationQueue>();
+export class Worker {
+	readonly #outbox: Outbox;
+	readonly #kinds: Kinds;
+	readonly #route: Route;
+	readonly #log: FastifyBaseLogger;
+	readonly #now: () => number;
+	readonly #after: After;
+	readonly #settings: { retrySchedule: number[]; retryBudget: number; pauseMs: number; pageSize: number };
+	readonly #rate: { messages: number; perMs: number };
+	readonly #queues = new Map<string, DestinationQueue>();
 	/** When entries (by outbox key) were delivered or dead-lettered lately, so an older read cannot revive them. */
-	const finished = new Map<string, number>();
-	const running = new Set<Promise<void>>();
+	readonly #finished = new Map<string, number>();
+	readonly #running = new Set<Promise<void>>();
 	/** Kinds whose credentials were refused, and why. */
-	const halted = new Map<string, string>();
-	let phase: Phase = 'idle';
+	readonly #halted = new Map<string, string>();
+	#phase: Phase = 'idle';
 	/** Entries met while resuming whose destination their topic no longer routes to. */
-	let unrouted: OutboxEntry[] = [];
-	let cancelWake: (() => void) | undefined;
-	const counts = { delivered: 0, deadLettered: 0, inOutbox: 0 };
+	#unrouted: OutboxEntry[] = [];
+	#cancelWake: (() => void) | undefined;
+	readonly #counts = { delivered: 0, deadLettered: 0, inOutbox: 0 };
 
-	const finishedSince = (entry: OutboxEntry, since: number) =>
-		(finished.get(outboxKey(entry.destination, entry.event.id)) ?? Number.NEGATIVE_INFINITY) >= since;
-
-	function finish(destination: string, ids: readonly string[]): void {
-		const at = now();
-		for (const id of ids) finished.set(outboxKey(destination, id), at);
-		// A Map iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
-		for (const key of finished.keys()) {
-			if (finished.size <= 10_000) break;
-			finished.delete(key);
-		}
+	constructor(options: WorkerOptions) {
+		this.#outbox = options.outbox;
+		this.#kinds = options.kinds;
+		this.#route = options.route;
+		this.#log = options.log;
+		this.#now = options.now ?? Date.now;
+		this.#after = options.after ?? realAfter;
+		this.#rate = options.rate ?? { messages: 5, perMs: 5_000 };
+		this.#settings = {
+			retrySchedule: options.retrySchedule,
+			retryBudget: options.retryBudget,
+			pauseMs: options.pauseMs ?? 600_000,
+			pageSize: options.pageSize ?? 1_000,
+		};
 	}
 
-	function queueFor(destination: Destination): DestinationQueue | undefined {
-		let queue = queues.get(destination.key);
-		const kind = kinds.get(destination.kind);
-		if (!queue && kind) {
-			queue = new DestinationQueue(destination, kind, pageSize, rate);
-			queues.set(destination.key, queue);
-		}
-		return queue;
-	}
-
-	/** The queue of an entry's destination, while its topic still routes there. */
-	const queueOf = (entry: OutboxEntry) => {
-		const destination = route(topicOf(entry.event)).find((each) => each.key === entry.destination);
-		return destination && queueFor(destination);
-	};
-
-	function enqueue(entry: OutboxEntry): void {
+	/** Takes a stored entry (ingest, a replay, a sweep); ignored unless the worker runs. */
+	readonly enqueue = (entry: OutboxEntry): void => {
 		// A worker never started (DELIVERY=off) leaves entries in the outbox for the delivering instance.
-		if (phase === 'idle' || phase === 'stopped') return;
-		const queue = queueOf(entry);
+		if (this.#phase === 'idle' || this.#phase === 'stopped') return;
+		const queue = this.#queueOf(entry);
 		if (!queue) {
-			if (phase === 'resuming') unrouted.push(entry);
-			else void reroute(entry);
+			if (this.#phase === 'resuming') this.#unrouted.push(entry);
+			else void this.#reroute(entry);
 			return;
 		}
 		queue.hold(entry);
-		drain(queue);
-	}
-
-	/**
-	 * An entry whose topic no longer routes to its destination (ALERTS_CHANNEL changed, or `off`) goes
-	 * where ALERTS_CHANNEL now sends the topic, or nowhere. One for a destination no ALERTS_CHANNEL value
-	 * names (a fan-out kind no longer configured) is dead-lettered instead: kept for replay.
-	 */
-	async function reroute(entry: OutboxEntry): Promise<void> {
-		try {
-			if (!kinds.get(kindOfKey(entry.destination))?.parse) {
-				const reason = 'its destination is no longer configured';
-				await outbox.fail({ ...entry, lastError: reason }, entry.destination, now());
-				counts.deadLettered++;
-				return;
-			}
-			const to = route(topicOf(entry.event)).filter((destination) => kinds.get(destination.kind)?.parse);
-			const moved = await outbox.move(
-				entry,
-				to.map((destination) => destination.key),
-			);
-			for (const each of moved) enqueue(each);
-		} catch (error) {
-			log.warn({ err: error, destination: entry.destination }, 'could not route an alert anew');
-		}
-	}
-
-	const blocked = (queue: DestinationQueue) =>
-		halted.has(queue.kind.name) ||
-		queue.held !== undefined ||
-		queue.pausedUntil > now() ||
-		queue.pacing.nextSlot() > now();
-
-	/** Starts sends on a queue up to its lanes' concurrency. */
-	function drain(queue: DestinationQueue): void {
-		while (phase === 'running' && queue.slots < queue.concurrency && !blocked(queue)) {
-			queue.slots++;
-			const run = pump(queue)
-				.catch((error) =>
-					log.error({ err: error, destination: queue.destination.key }, 'delivery loop failed'),
-				)
-				.finally(() => {
-					queue.slots--;
-					running.delete(run);
-					schedule();
-				});
-			running.add(run);
-		}
-		// Nothing could start (paced, paused, backing off): wake when it can.
-		if (queue.slots === 0) schedule();
-	}
-
-	/** Sends, one lane at a time, while something is ready and nothing says to wait. */
-	async function pump(queue: DestinationQueue): Promise<void> {
-		while (phase === 'running' && !blocked(queue)) {
-			const began = now();
-			await queue
-				.refill(
-					(room, from) => outbox.page(queue.destination.key, room, { after: from }),
-					(entry) => finishedSince(entry, began),
-				)
-				.catch((error) =>
-					log.warn({ err: error, destination: queue.destination.key }, 'could not read the next outbox page'),
-				);
-			const lane = queue.readyLane(now());
-			if (!lane) return;
-			lane.busy = true;
-			try {
-				if (!(await attempt(queue, lane))) return;
-			} finally {
-				lane.busy = false;
-			}
-		}
-	}
-
-	/** One attempt at a lane's next send; false when the lane must wait (it failed, or was not confirmed). */
-	async function attempt(queue: DestinationQueue, lane: Lane): Promise<boolean> {
-		const record = await nextRecord(queue, lane);
-		if (!record) return false;
-		const entries = queue.inFlight(lane);
-		try {
-			await queue.kind.send(queue.destination, record, entries);
-		} catch (error) {
-			queue.pacing.attempted(now());
-			await onFailure(queue, lane, entries, queue.kind.classify(error));
-			return false;
-		}
-		queue.pacing.attempted(now());
-		if (queue.pausedUntil) {
-			log.info({ destination: queue.destination.key }, 'destination answers again; resumed');
-			queue.pausedUntil = 0;
-			delete queue.pauseReason;
-		}
-		return onDelivered(queue, lane, record);
-	}
-
-	/**
-	 * The lane's record if one is in flight (sent again unchanged), else one its kind composes now from
-	 * the ready head, recorded before it is first sent.
-	 */
-	async function nextRecord(queue: DestinationQueue, lane: Lane): Promise<StoredInFlight | undefined> {
-		const { kind, destination } = queue;
-		if (lane.record) {
-			if (queue.inFlight(lane).length > 0) return lane.record;
-			// Every entry of it was recorded as delivered before the record was cleared.
-			if (kind.durable) await outbox.clearBatch(queue.recordKey(lane));
-			delete lane.record;
-		}
-		const ready = queue.readyHead(lane, now());
-		if (ready.length === 0) return undefined;
-		const record = kind.compose(destination, ready) as StoredInFlight;
-		if (kind.durable) await outbox.setBatch(queue.recordKey(lane), record);
-		lane.record = record;
-		return record;
-	}
-
-	/** Forgets delivered entries; false when the store could not record it (the record is sent again). */
-	async function onDelivered(queue: DestinationQueue, lane: Lane, record: StoredInFlight): Promise<boolean> {
-		const { ids } = record;
-		const destination = queue.destination.key;
-		try {
-			await outbox.remove(destination, ids);
-			if (queue.kind.durable) await outbox.clearBatch(queue.recordKey(lane));
-		} catch (error) {
-			log.error(
-				{ err: error, destination },
-				'delivered, but the store did not record it; will confirm again',
-			);
-			const wait = now() + (retrySchedule[0] ?? 1000);
-			for (const entry of queue.inFlight(lane)) entry.notBefore = wait;
-			return false;
-		}
-		queue.forget(ids);
-		finish(destination, ids);
-		delete lane.record;
-		counts.delivered += ids.length;
-		log.info({ destination, events: ids.length > 20 ? ids.length : ids }, `delivered ${ids.length} alert(s)`);
-		return true;
-	}
-
-	/** Applies what `decide` makes of a failure. */
-	async function onFailure(queue: DestinationQueue, lane: Lane, entries: OutboxEntry[], failure: Failure) {
-		const { kind } = queue;
-		const destination = queue.destination.key;
-		const budget = kind.retryBudget ?? retryBudget;
-		const decision = decide(failure, entries, { now: now(), retrySchedule, retryBudget: budget, pauseMs });
-		if (decision.halt) {
-			halted.set(kind.name, decision.halt);
-			log.fatal(
-				{ destination },
-				`${kind.credentials ?? 'credentials'} refused (${decision.halt}): delivery to every ${kind.name} destination stopped, events kept in the outbox`,
-			);
-		}
-		if (decision.pause) {
-			queue.pausedUntil = decision.pause.until;
-			queue.pauseReason = decision.pause.reason;
-			log.error({ destination }, `destination unusable (${failure.message}): paused, its events are kept`);
-		}
-		if (decision.hold) await holdAt(queue, lane, decision.hold);
-		if (decision.alone) {
-			log.warn(
-				{ destination },
-				`the destination refused a batch (${failure.message}); sending its alerts one by one`,
-			);
-			for (const id of decision.alone) queue.alone.add(id);
-		}
-		if (decision.deadLetter) {
-			const gone = new Set(decision.deadLetter.ids);
-			const reason = decision.deadLetter.reason;
-			await deadLetter(
-				queue,
-				entries.filter((entry) => gone.has(entry.event.id)),
-				reason,
-			);
-		}
-		if (decision.dropRecord) {
-			delete lane.record;
-			if (kind.durable) await outbox.clearBatch(queue.recordKey(lane)).catch(() => {});
-		}
-		if (decision.retry.length > 0) await retryLater(queue, entries, decision.retry, failure.message);
-	}
-
-	async function retryLater(
-		queue: DestinationQueue,
-		entries: OutboxEntry[],
-		retries: Retry[],
-		message: string,
-	) {
-		const byId = new Map(entries.map((entry) => [entry.event.id, entry]));
-		const live = retries.flatMap(({ id, ...state }) => {
-			const entry = byId.get(id);
-			return entry ? [Object.assign(entry, state)] : [];
-		});
-		// One write per message would do for a digest of hundreds; each entry keeps its own count.
-		await Promise.all(
-			live.map((entry) =>
-				outbox.update(entry).catch((err) => log.warn({ err }, 'could not persist retry state')),
-			),
-		);
-		log.warn(
-			{ destination: queue.destination.key, attempts: live[0]?.attempts },
-			`delivery failed (${message}); will retry`,
-		);
-	}
-
-	async function deadLetter(queue: DestinationQueue, entries: OutboxEntry[], reason: string): Promise<void> {
-		const destination = queue.destination.key;
-		for (const entry of entries) {
-			entry.lastError = reason;
-			await outbox.fail(entry, destination, now());
-		}
-		const gone = entries.map((entry) => entry.event.id);
-		queue.forget(gone);
-		finish(destination, gone);
-		counts.deadLettered += entries.length;
-		log.error({ destination, events: gone }, `alert(s) moved to failed deliveries: ${reason}`);
-	}
-
-	/** Stops a destination at a lane's record until a person decides; kept in the store with the record. */
-	async function holdAt(queue: DestinationQueue, lane: Lane, reason: string): Promise<void> {
-		queue.held = { lane: lane.key, reason };
-		if (lane.record) {
-			lane.record.held = { reason, at: now() };
-			if (queue.kind.durable) await outbox.setBatch(queue.recordKey(lane), lane.record);
-		}
-		log.error(
-			{ destination: queue.destination.key },
-			`destination held (${reason}): nothing more is sent to it until staff resend or skip`,
-		);
-	}
-
-	/** Reads a lane's in-flight record at start: its kind says whether it is sent again or held there. */
-	async function load(queue: DestinationQueue, entry: OutboxEntry): Promise<void> {
-		const lane = queue.laneOf(entry);
-		if (lane.loaded || !queue.kind.durable) return;
-		lane.loaded = true;
-		const record = await outbox.getBatch(queue.recordKey(lane));
-		if (!record) return;
-		lane.record = record;
-		if (record.held) queue.held = { lane: lane.key, reason: record.held.reason };
-		else if (queue.kind.recover(record) === 'hold')
-			await holdAt(queue, lane, 'it was being sent when delivery stopped, and may have arrived');
-	}
-
-	/** Re-reads the outbox one entry at a time; each destination keeps only its page. */
-	async function sweep(): Promise<void> {
-		if (phase !== 'running') return;
-		const began = now();
-		try {
-			let count = 0;
-			for await (const entry of outbox.scan()) {
-				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
-				if (finishedSince(entry, began)) continue;
-				count++;
-				enqueue(entry);
-			}
-			counts.inOutbox = count;
-		} catch (error) {
-			log.warn({ err: error }, 'could not re-read the outbox');
-		}
-	}
-
-	/** One timer for the whole worker: wake at the earliest backoff, pause end or free slot. */
-	function schedule(): void {
-		if (phase !== 'running') return;
-		cancelWake?.();
-		cancelWake = undefined;
-		let wake = Number.POSITIVE_INFINITY;
-		for (const queue of queues.values()) {
-			if (queue.slots >= queue.concurrency || queue.empty) continue;
-			if (halted.has(queue.kind.name) || queue.held) continue;
-			wake = Math.min(wake, Math.max(queue.pausedUntil, queue.nextReady(), queue.pacing.nextSlot()));
-		}
-		if (wake === Number.POSITIVE_INFINITY) return;
-		cancelWake = after(Math.max(0, wake - now()), () => {
-			cancelWake = undefined;
-			for (const queue of queues.values()) drain(queue);
-		});
-	}
+		this.#drain(queue);
+	};
 
 	/**
 	 * Resumes the backlog left by a previous run or another instance (re-applying state, which is
 	 * idempotent). May follow a stop(), e.g. when this instance becomes the deliverer again.
 	 */
-	async function start(): Promise<number> {
+	async start(): Promise<number> {
 		// What memory held before a stop may have been delivered since by another instance: start afresh.
-		queues.clear();
+		this.#queues.clear();
 		// Queue the whole backlog before sending anything: draining on the first entry would re-send the
 		// record in flight at the last stop with that entry alone (same nonce, so Discord answers with the
 		// message it has) and then the record's other entries again, in a new message.
-		phase = 'resuming';
+		this.#phase = 'resuming';
 		let count = 0;
 		try {
-			for await (const entry of outbox.scan()) {
+			for await (const entry of this.#outbox.scan()) {
 				count++;
-				const queue = queueOf(entry);
-				if (queue) await load(queue, entry);
-				enqueue(entry);
+				const queue = this.#queueOf(entry);
+				if (queue) await this.#load(queue, entry);
+				this.enqueue(entry);
 			}
 			// Still resuming: what they move to is queued with the rest, not sent on its own first.
-			for (const entry of unrouted) await reroute(entry);
+			for (const entry of this.#unrouted) await this.#reroute(entry);
 		} finally {
-			if (phase === 'resuming') phase = 'running';
-			unrouted = [];
+			if (this.#phase === 'resuming') this.#phase = 'running';
+			this.#unrouted = [];
 		}
-		counts.inOutbox = count;
-		for (const queue of queues.values()) drain(queue);
-		if (count > 0) log.info(`resuming ${count} undelivered alert(s)`);
+		this.#counts.inOutbox = count;
+		for (const queue of this.#queues.values()) this.#drain(queue);
+		if (count > 0) this.#log.info(`resuming ${count} undelivered alert(s)`);
 		return count;
+	}
+
+	/** Finishes the sends in flight and stops. */
+	async stop(): Promise<void> {
+		this.#phase = 'stopped';
+		this.#cancelWake?.();
+		await Promise.allSettled([...this.#running]);
+	}
+
+	/** Re-reads the outbox one entry at a time; each destination keeps only its page. */
+	async sweep(): Promise<void> {
+		if (this.#phase !== 'running') return;
+		const began = this.#now();
+		try {
+			let count = 0;
+			for await (const entry of this.#outbox.scan()) {
+				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
+				if (this.#finishedSince(entry, began)) continue;
+				count++;
+				this.enqueue(entry);
+			}
+			this.#counts.inOutbox = count;
+		} catch (error) {
+			this.#log.warn({ err: error }, 'could not re-read the outbox');
+		}
 	}
 
 	/**
 	 * A person's decision for a held destination: `resend` sends the held record again as it is, `skip`
 	 * moves its entries to the failed deliveries (replayable). False when the destination is not held.
 	 */
-	async function release(destination: string, decision: 'resend' | 'skip'): Promise<boolean> {
-		const queue = queues.get(destination);
+	async release(destination: string, decision: 'resend' | 'skip'): Promise<boolean> {
+		const queue = this.#queues.get(destination);
 		const held = queue?.held;
 		if (!queue || !held) return false;
 		const lane = queue.lanes.get(held.lane);
 		if (lane?.record) {
 			delete lane.record.held;
 			if (decision === 'skip') {
-				await deadLetter(queue, queue.inFlight(lane), `skipped by staff after: ${held.reason}`);
+				await this.#deadLetter(queue, queue.inFlight(lane), `skipped by staff after: ${held.reason}`);
 				delete lane.record;
-				if (queue.kind.durable) await outbox.clearBatch(queue.recordKey(lane));
-			} else if (queue.kind.durable) await outbox.setBatch(queue.recordKey(lane), lane.record);
+				if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
+			} else if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);
 		}
 		delete queue.held;
-		drain(queue);
+		this.#drain(queue);
 		return true;
 	}
 
-	function status(): WorkerStatus {
-		const all = [...queues.values()];
+	status(): WorkerStatus {
+		const all = [...this.#queues.values()];
+		const now = this.#now();
 		const paused = all
-			.filter((queue) => queue.pausedUntil > now())
+			.filter((queue) => queue.pausedUntil > now)
 			.map(({ destination, pauseReason, pausedUntil }) => ({
 				destination: destination.key,
 				reason: pauseReason ?? '',
@@ -461,12 +203,12 @@ export function createWorker(options: WorkerOptions) {
 			held ? [{ destination: destination.key, reason: held.reason }] : [],
 		);
 		const pending = all.reduce((sum, queue) => sum + queue.entries.length, 0);
-		const [halt] = halted.values();
+		const [halt] = this.#halted.values();
 		return {
 			pending,
-			inOutbox: Math.max(counts.inOutbox, pending),
-			delivered: counts.delivered,
-			deadLettered: counts.deadLettered,
+			inOutbox: Math.max(this.#counts.inOutbox, pending),
+			delivered: this.#counts.delivered,
+			deadLettered: this.#counts.deadLettered,
 			idle: all.every((queue) => queue.empty && queue.slots === 0),
 			...(halt && { halted: halt }),
 			paused,
@@ -474,19 +216,302 @@ export function createWorker(options: WorkerOptions) {
 		};
 	}
 
-	return {
-		enqueue,
-		start,
-		/** Finishes the sends in flight and stops. */
-		async stop(): Promise<void> {
-			phase = 'stopped';
-			cancelWake?.();
-			await Promise.allSettled([...running]);
-		},
-		sweep,
-		release,
-		status,
-	};
+	#finishedSince(entry: OutboxEntry, since: number): boolean {
+		const at = this.#finished.get(outboxKey(entry.destination, entry.event.id));
+		return (at ?? Number.NEGATIVE_INFINITY) >= since;
+	}
+
+	#finish(destination: string, ids: readonly string[]): void {
+		const at = this.#now();
+		for (const id of ids) this.#finished.set(outboxKey(destination, id), at);
+		// A Map iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
+		for (const key of this.#finished.keys()) {
+			if (this.#finished.size <= 10_000) break;
+			this.#finished.delete(key);
+		}
+	}
+
+	/** The queue of an entry's destination, while its topic still routes there. */
+	#queueOf(entry: OutboxEntry): DestinationQueue | undefined {
+		const destination = this.#route(topicOf(entry.event)).find((each) => each.key === entry.destination);
+		if (!destination) return undefined;
+		let queue = this.#queues.get(destination.key);
+		const kind = this.#kinds.get(destination.kind);
+		if (!queue && kind) {
+			queue = new DestinationQueue(destination, kind, this.#settings.pageSize, this.#rate);
+			this.#queues.set(destination.key, queue);
+		}
+		return queue;
+	}
+
+	/**
+	 * An entry whose topic no longer routes to its destination (ALERTS_CHANNEL changed, or `off`) goes
+	 * where ALERTS_CHANNEL now sends the topic, or nowhere. One for a destination no ALERTS_CHANNEL value
+	 * names (a fan-out kind no longer configured) is dead-lettered instead: kept for replay.
+	 */
+	async #reroute(entry: OutboxEntry): Promise<void> {
+		try {
+			if (!this.#kinds.get(kindOfKey(entry.destination))?.parse) {
+				const reason = 'its destination is no longer configured';
+				await this.#outbox.fail({ ...entry, lastError: reason }, entry.destination, this.#now());
+				this.#counts.deadLettered++;
+				return;
+			}
+			const to = this.#route(topicOf(entry.event)).filter((each) => this.#kinds.get(each.kind)?.parse);
+			const moved = await this.#outbox.move(
+				entry,
+				to.map((destination) => destination.key),
+			);
+			for (const each of moved) this.enqueue(each);
+		} catch (error) {
+			this.#log.warn({ err: error, destination: entry.destination }, 'could not route an alert anew');
+		}
+	}
+
+	#blocked(queue: DestinationQueue): boolean {
+		const now = this.#now();
+		return (
+			this.#halted.has(queue.kind.name) ||
+			queue.held !== undefined ||
+			queue.pausedUntil > now ||
+			queue.pacing.nextSlot() > now
+		);
+	}
+
+	/** Starts sends on a queue up to its lanes' concurrency. */
+	#drain(queue: DestinationQueue): void {
+		while (this.#phase === 'running' && queue.slots < queue.concurrency && !this.#blocked(queue)) {
+			queue.slots++;
+			const run = this.#pump(queue)
+				.catch((error) =>
+					this.#log.error({ err: error, destination: queue.destination.key }, 'delivery loop failed'),
+				)
+				.finally(() => {
+					queue.slots--;
+					this.#running.delete(run);
+					this.#schedule();
+				});
+			this.#running.add(run);
+		}
+		// Nothing could start (paced, paused, backing off): wake when it can.
+		if (queue.slots === 0) this.#schedule();
+	}
+
+	/** Sends, one lane at a time, while something is ready and nothing says to wait. */
+	async #pump(queue: DestinationQueue): Promise<void> {
+		while (this.#phase === 'running' && !this.#blocked(queue)) {
+			const began = this.#now();
+			await queue
+				.refill(
+					(room, from) => this.#outbox.page(queue.destination.key, room, { after: from }),
+					(entry) => this.#finishedSince(entry, began),
+				)
+				.catch((error) =>
+					this.#log.warn(
+						{ err: error, destination: queue.destination.key },
+						'could not read the next outbox page',
+					),
+				);
+			const lane = queue.readyLane(this.#now());
+			if (!lane) return;
+			lane.busy = true;
+			try {
+				if (!(await this.#attempt(queue, lane))) return;
+			} finally {
+				lane.busy = false;
+			}
+		}
+	}
+
+	/** One attempt at a lane's next send; false when the lane must wait (it failed, or was not confirmed). */
+	async #attempt(queue: DestinationQueue, lane: Lane): Promise<boolean> {
+		const record = await this.#nextRecord(queue, lane);
+		if (!record) return false;
+		const entries = queue.inFlight(lane);
+		try {
+			await queue.kind.send(queue.destination, record, entries);
+		} catch (error) {
+			queue.pacing.attempted(this.#now());
+			await this.#onFailure(queue, lane, entries, queue.kind.classify(error));
+			return false;
+		}
+		queue.pacing.attempted(this.#now());
+		if (queue.pausedUntil) {
+			this.#log.info({ destination: queue.destination.key }, 'destination answers again; resumed');
+			queue.pausedUntil = 0;
+			delete queue.pauseReason;
+		}
+		return this.#onDelivered(queue, lane, record);
+	}
+
+	/**
+	 * The lane's record if one is in flight (sent again unchanged), else one its kind composes now from
+	 * the ready head, recorded before it is first sent.
+	 */
+	async #nextRecord(queue: DestinationQueue, lane: Lane): Promise<StoredInFlight | undefined> {
+		const { kind, destination } = queue;
+		if (lane.record) {
+			if (queue.inFlight(lane).length > 0) return lane.record;
+			// Every entry of it was recorded as delivered before the record was cleared.
+			if (kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
+			delete lane.record;
+		}
+		const ready = queue.readyHead(lane, this.#now());
+		if (ready.length === 0) return undefined;
+		const record = kind.compose(destination, ready) as StoredInFlight;
+		if (kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), record);
+		lane.record = record;
+		return record;
+	}
+
+	/** Forgets delivered entries; false when the store could not record it (the record is sent again). */
+	async #onDelivered(queue: DestinationQueue, lane: Lane, record: StoredInFlight): Promise<boolean> {
+		const { ids } = record;
+		const destination = queue.destination.key;
+		try {
+			await this.#outbox.remove(destination, ids);
+			if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
+		} catch (error) {
+			this.#log.error(
+				{ err: error, destination },
+				'delivered, but the store did not record it; will confirm again',
+			);
+			const wait = this.#now() + (this.#settings.retrySchedule[0] ?? 1000);
+			for (const entry of queue.inFlight(lane)) entry.notBefore = wait;
+			return false;
+		}
+		queue.forget(ids);
+		this.#finish(destination, ids);
+		delete lane.record;
+		this.#counts.delivered += ids.length;
+		this.#log.info(
+			{ destination, events: ids.length > 20 ? ids.length : ids },
+			`delivered ${ids.length} alert(s)`,
+		);
+		return true;
+	}
+
+	/** Applies what `decide` makes of a failure. */
+	async #onFailure(
+		queue: DestinationQueue,
+		lane: Lane,
+		entries: OutboxEntry[],
+		failure: Failure,
+	): Promise<void> {
+		const { kind } = queue;
+		const destination = queue.destination.key;
+		const { retrySchedule, pauseMs } = this.#settings;
+		const retryBudget = kind.retryBudget ?? this.#settings.retryBudget;
+		const decision = decide(failure, entries, { now: this.#now(), retrySchedule, retryBudget, pauseMs });
+		if (decision.halt) {
+			this.#halted.set(kind.name, decision.halt);
+			this.#log.fatal(
+				{ destination },
+				`${kind.credentials ?? 'credentials'} refused (${decision.halt}): delivery to every ${kind.name} destination stopped, events kept in the outbox`,
+			);
+		}
+		if (decision.pause) {
+			queue.pausedUntil = decision.pause.until;
+			queue.pauseReason = decision.pause.reason;
+			this.#log.error(
+				{ destination },
+				`destination unusable (${failure.message}): paused, its events are kept`,
+			);
+		}
+		if (decision.hold) await this.#holdAt(queue, lane, decision.hold);
+		if (decision.alone) {
+			this.#log.warn(
+				{ destination },
+				`the destination refused a batch (${failure.message}); sending its alerts one by one`,
+			);
+			for (const id of decision.alone) queue.alone.add(id);
+		}
+		if (decision.deadLetter) {
+			const gone = new Set(decision.deadLetter.ids);
+			const expired = entries.filter((entry) => gone.has(entry.event.id));
+			await this.#deadLetter(queue, expired, decision.deadLetter.reason);
+		}
+		if (decision.dropRecord) {
+			delete lane.record;
+			if (kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane)).catch(() => {});
+		}
+		if (decision.retry.length > 0) await this.#retryLater(queue, entries, decision.retry, failure.message);
+	}
+
+	async #retryLater(queue: DestinationQueue, entries: OutboxEntry[], retries: Retry[], message: string) {
+		const byId = new Map(entries.map((entry) => [entry.event.id, entry]));
+		const live = retries.flatMap(({ id, ...state }) => {
+			const entry = byId.get(id);
+			return entry ? [Object.assign(entry, state)] : [];
+		});
+		// One write per message would do for a digest of hundreds; each entry keeps its own count.
+		await Promise.all(
+			live.map((entry) =>
+				this.#outbox.update(entry).catch((err) => this.#log.warn({ err }, 'could not persist retry state')),
+			),
+		);
+		this.#log.warn(
+			{ destination: queue.destination.key, attempts: live[0]?.attempts },
+			`delivery failed (${message}); will retry`,
+		);
+	}
+
+	async #deadLetter(queue: DestinationQueue, entries: OutboxEntry[], reason: string): Promise<void> {
+		const destination = queue.destination.key;
+		for (const entry of entries) {
+			entry.lastError = reason;
+			await this.#outbox.fail(entry, destination, this.#now());
+		}
+		const gone = entries.map((entry) => entry.event.id);
+		queue.forget(gone);
+		this.#finish(destination, gone);
+		this.#counts.deadLettered += entries.length;
+		this.#log.error({ destination, events: gone }, `alert(s) moved to failed deliveries: ${reason}`);
+	}
+
+	/** Stops a destination at a lane's record until a person decides; kept in the store with the record. */
+	async #holdAt(queue: DestinationQueue, lane: Lane, reason: string): Promise<void> {
+		queue.held = { lane: lane.key, reason };
+		if (lane.record) {
+			lane.record.held = { reason, at: this.#now() };
+			if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);
+		}
+		this.#log.error(
+			{ destination: queue.destination.key },
+			`destination held (${reason}): nothing more is sent to it until staff resend or skip`,
+		);
+	}
+
+	/** Reads a lane's in-flight record at start: its kind says whether it is sent again or held there. */
+	async #load(queue: DestinationQueue, entry: OutboxEntry): Promise<void> {
+		const lane = queue.laneOf(entry);
+		if (lane.loaded || !queue.kind.durable) return;
+		lane.loaded = true;
+		const record = await this.#outbox.getBatch(queue.recordKey(lane));
+		if (!record) return;
+		lane.record = record;
+		if (record.held) queue.held = { lane: lane.key, reason: record.held.reason };
+		else if (queue.kind.recover(record) === 'hold')
+			await this.#holdAt(queue, lane, 'it was being sent when delivery stopped, and may have arrived');
+	}
+
+	/** One timer for the whole worker: wake at the earliest backoff, pause end or free slot. */
+	#schedule(): void {
+		if (this.#phase !== 'running') return;
+		this.#cancelWake?.();
+		this.#cancelWake = undefined;
+		let wake = Number.POSITIVE_INFINITY;
+		for (const queue of this.#queues.values()) {
+			if (queue.slots >= queue.concurrency || queue.empty) continue;
+			if (this.#halted.has(queue.kind.name) || queue.held) continue;
+			wake = Math.min(wake, Math.max(queue.pausedUntil, queue.nextReady(), queue.pacing.nextSlot()));
+		}
+		if (wake === Number.POSITIVE_INFINITY) return;
+		this.#cancelWake = this.#after(Math.max(0, wake - this.#now()), () => {
+			this.#cancelWake = undefined;
+			for (const queue of this.#queues.values()) this.#drain(queue);
+		});
+	}
 }
 
-export type Worker = ReturnType<typeof createWorker>;
+export const createWorker = (options: WorkerOptions): Worker => new Worker(options);

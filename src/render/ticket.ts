@@ -36,7 +36,7 @@ const PART_ROOM = LIMITS.description - 96;
  */
 export function ticketMessages(event: TicketEvent): APIEmbed[] {
 	const alert = renderEvent(event);
-	const parts = splitText(event.text ? block(event.text) : '', PART_ROOM);
+	const parts = splitText(event.text ? escapeLong(event.text) : '', PART_ROOM);
 	if (parts.length <= 1) return [alert];
 	const total = parts.length;
 	return parts.map((part, i) =>
@@ -49,6 +49,33 @@ export function ticketMessages(event: TicketEvent): APIEmbed[] {
 					footer: { text: `${alert.footer?.text ?? ''} · part ${i + 1}/${total}` },
 				}),
 	);
+}
+
+/** The most of a ticket's text its thread shows: MOFH's replies are a few kilobytes; 64 K is 16 messages. */
+const TICKET_TEXT_MAX = 64 * 1024;
+/** Under `block`'s own input bound (8 KiB), so no piece is cut short by it. */
+const ESCAPE_PIECE = 6 * 1024;
+
+/**
+ * The whole text escaped as data. `block` shows at most 8 KiB of what it is given (more than one message
+ * holds), so a longer text is escaped a piece at a time, cut after a line end where there is one: the
+ * pieces put together are the text escaped as one.
+ */
+function escapeLong(text: string): string {
+	const chars = [...text];
+	const shown = chars.length > TICKET_TEXT_MAX ? chars.slice(0, TICKET_TEXT_MAX) : chars;
+	const pieces: string[] = [];
+	for (let start = 0; start < shown.length; ) {
+		let end = Math.min(start + ESCAPE_PIECE, shown.length);
+		if (end < shown.length) {
+			const newline = shown.lastIndexOf('\n', end - 1);
+			if (newline > start) end = newline + 1;
+		}
+		pieces.push(block(shown.slice(start, end).join('')));
+		start = end;
+	}
+	const escaped = pieces.join('');
+	return chars.length > shown.length ? `${escaped}\n\n_(the rest of this text is not shown)_` : escaped;
 }
 
 /** Cuts `text` into pieces of at most `room` code points, at a line end or a space where one is near. */

@@ -145,6 +145,18 @@ describe('MOFH tickets from Discord', () => {
 		assert.ok(
 			account.history.some((entry) => /Ticket #000101 opened by oncall-engineer/.test(entry.summary)),
 		);
+		// The ticket's thread starts with the member's text (as data) and who opened it.
+		const thread = await discord.waitFor(
+			(d) => [...d.threads.values()].find((one) => one.name === 'Ticket #000101 · Site down'),
+			5000,
+			"the ticket's thread",
+		);
+		const opening = discord.channelMessages(thread.parentId).find((m) => m.id === thread.id);
+		const shown = JSON.stringify(opening?.embeds);
+		assert.match(shown, /Opened by/);
+		assert.match(shown, /oncall-engineer/);
+		assert.match(shown, /The site answers/);
+		assert.ok(!shown.includes('@everyone'), 'mentions in the text are inert');
 	});
 
 	it('replies through /ticket reply and through the Reply button; MOFH gets the remembered account and address', async () => {
@@ -172,6 +184,19 @@ describe('MOFH tickets from Discord', () => {
 			['000202', USER, '198.51.100.4', 'Any news?'],
 		);
 		assert.deepEqual(mofh.tickets.get('000202')?.comments, ['Mail bounces.', 'Any news?']);
+		// Posted once in the ticket's thread.
+		const thread = await discord.waitFor(
+			(d) => [...d.threads.values()].find((one) => one.name === 'Ticket #000202 · Mail'),
+			5000,
+		);
+		await discord.waitFor(
+			(d) =>
+				d
+					.threadMessages(thread.id)
+					.some((m) => m.embeds[0]?.title === '↩ oncall-engineer replied to MOFH support'),
+			5000,
+			'the reply in the thread',
+		);
 
 		// The button on the ticket's message opens the same form.
 		await idle(service.worker);
@@ -240,7 +265,16 @@ describe('MOFH tickets from Discord', () => {
 		const status = f.command('ticket', 'status', { id: '000202' });
 		discord.injectInteraction(status);
 		const answer = await answerTo(status);
-		for (const expected of ['Ticket #000202', 'Mail', 'oncall-engineer', 'Any news?', 'Second reply', USER])
+		const thread = [...discord.threads.values()].find((one) => one.name === 'Ticket #000202 · Mail');
+		for (const expected of [
+			'Ticket #000202',
+			'Mail',
+			'oncall-engineer',
+			'Any news?',
+			'Second reply',
+			USER,
+			`<#${thread?.id}>`,
+		])
 			assert.ok(answer.includes(expected), `${expected} in ${answer}`);
 		const unknown = f.command('ticket', 'status', { id: '999999' });
 		discord.injectInteraction(unknown);

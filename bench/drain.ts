@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { newEventId } from '../src/events/id.js';
 import { createOutbox, outboxAddition } from '../src/state/outbox.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 
 const { values } = parseArgs({
 	options: { drain: { type: 'boolean' }, count: { type: 'string', default: '20000' } },

@@ -332,8 +332,8 @@ const nodeArgs = (label: string) => [
 function seedAccounts(path: string, count: number) {
 	const db = new Database(path);
 	db.pragma('journal_mode = WAL');
-	db.exec('CREATE TABLE IF NOT EXISTS accounts(key VARCHAR(255) PRIMARY KEY, value TEXT)');
-	const insert = db.prepare('INSERT OR REPLACE INTO accounts (key, value) VALUES (?, ?)');
+	db.exec('CREATE TABLE IF NOT EXISTS hookcord_accounts(key VARCHAR(255) PRIMARY KEY, value TEXT)');
+	const insert = db.prepare('INSERT OR REPLACE INTO hookcord_accounts (key, value) VALUES (?, ?)');
 	const at = Date.now() - 86_400_000;
 	db.transaction(() => {
 		for (let i = 0; i < count; i++) {

@@ -15,7 +15,7 @@ import { confirmationRow, parseActionButton } from '../src/render/components.js'
 import { inline, line } from '../src/render/markdown.js';
 import type { Ingest } from '../src/state/ingest.js';
 import type { KeyedLock } from '../src/state/keyed-lock.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 
 export interface AccountActionDeps {
 	store: Pick<Store, 'keys' | 'actions' | 'seen' | 'claim'>;

@@ -13,7 +13,7 @@ import { inline, line } from '../src/render/markdown.js';
 import { renderAccountStatus } from '../src/render/state.js';
 import type { AccountIndex } from '../src/state/account-index.js';
 import type { AccountState } from '../src/state/projections.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 import { type AccountActionDeps, accountActions } from './account-actions.js';
 
 const KEY_OPTION = {

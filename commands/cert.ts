@@ -7,7 +7,7 @@ import { defineCommand } from '../src/interactions/define-command.js';
 import { inline } from '../src/render/markdown.js';
 import { renderCertStatus } from '../src/render/state.js';
 import type { CertState } from '../src/state/projections.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 
 export const CERT = {
 	name: 'cert',

@@ -12,7 +12,7 @@ import { fitEmbed } from '../src/render/limits.js';
 import { inline, line } from '../src/render/markdown.js';
 import { STATUS_LABELS } from '../src/render/state.js';
 import type { AccountState } from '../src/state/projections.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 
 export const DOMAIN = {
 	name: 'domain',

@@ -22,8 +22,8 @@ import { renderTicketStatus } from '../src/render/ticket.js';
 import type { Ingest } from '../src/state/ingest.js';
 import type { KeyedLock } from '../src/state/keyed-lock.js';
 import type { AccountState, TicketState } from '../src/state/projections.js';
-import type { Store } from '../src/state/store.js';
 import { ticketThreads } from '../src/state/ticket-threads.js';
+import type { Store } from '../src/store/store.js';
 
 /**
  * `/ticket open | reply | status`, the Reply button on ticket messages and the two modals (MOFH-API.md §2

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '../src/config.js';
 import { embedToText } from '../src/render/plain.js';
 import { renderFailed } from '../src/render/state.js';
 import { createOutbox } from '../src/state/outbox.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 
 async function main(): Promise<void> {
 	const [action, id] = process.argv.slice(2);

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { request } from 'undici';
 import { loadConfig } from '../src/config.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 
 type Step = {
 	provider: 'mofh' | 'xolphin' | 'wooxy';

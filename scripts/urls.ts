@@ -9,7 +9,7 @@
 
 import { ConfigError, loadConfig } from '../src/config.js';
 import { callbackUrls, resolveHookSecret } from '../src/state/hook-secret.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 
 async function main(): Promise<void> {
 	const config = loadConfig();

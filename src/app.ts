@@ -20,7 +20,7 @@ import { mofhRoutes } from './providers/mofh/route.js';
 import { wooxyRoutes } from './providers/wooxy/route.js';
 import { xolphinRoutes } from './providers/xolphin/route.js';
 import { type Ingest, InProgressError, StoreUnavailableError } from './state/ingest.js';
-import type { Store } from './state/store.js';
+import type { Store } from './store/store.js';
 import { within } from './within.js';
 
 export interface AppDeps {
@@ -157,6 +157,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 			problems,
 			// Whether the store answers, never where it is (the URL may carry credentials).
 			store: storeAnswers ? 'ok' : 'unreachable',
+			// Which deployment's data this is within a shared server (not a secret).
+			prefix: store.prefix,
 			discord: config.discord.token ? 'bot' : 'dry run',
 			...(deps.leadership && { leadership: deps.leadership() }),
 			delivery,

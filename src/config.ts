@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TOPICS, type Topic } from './events/event.js';
 import { coversAFamily, parseRange } from './net/allowlist.js';
 import { shownTarget, targetKey } from './net/target-url.js';
+import { parseStoreUrl, StoreConfigError } from './store/url.js';
 
 /**
  * The only module that reads the environment. One zod schema turns `process.env` (plus `.env` in the
@@ -154,6 +155,15 @@ const EnvSchema = z.object({
 			/^(sqlite|redis|rediss|postgres|postgresql|memory):\/\/.*$/,
 			'expected sqlite://path, redis://…, postgres://… or memory://',
 		)
+		.superRefine((value, context) => {
+			// The store's own reading of the URL (an invalid `?prefix=` is refused here, at start).
+			try {
+				parseStoreUrl(value);
+			} catch (error) {
+				if (!(error instanceof StoreConfigError)) throw error;
+				context.addIssue({ code: 'custom', message: error.message.replace(/^STORE_URL: /, '') });
+			}
+		})
 		.default('sqlite://data/hookcord.sqlite'),
 	DISCORD_TOKEN: optional(z.string().regex(/^[\w.-]{1,200}$/, 'expected a Discord bot token')),
 	DISCORD_APPLICATION_ID: optional(z.string().regex(SNOWFLAKE, 'expected an application id (digits)')),

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { startService } from './service.js';
 import { callbackUrls } from './state/hook-secret.js';
-import { StoreConfigError } from './state/store.js';
+import { StoreConfigError } from './store/url.js';
 
 /** Process edge: configuration, start-up banner, signals. Everything else is in service.ts. */
 async function main(): Promise<void> {
@@ -27,13 +27,18 @@ async function main(): Promise<void> {
 	});
 
 	const service = await startService(config, { logger }).catch((error) => {
-		if (error instanceof StoreConfigError) process.stderr.write(`${error.message}\n`);
-		else logger.fatal({ err: error }, 'start-up failed');
+		if (error instanceof StoreConfigError) {
+			process.stderr.write(`${error.message}\n`);
+			process.exit(78);
+		}
+		logger.fatal({ err: error }, 'start-up failed');
 		process.exit(1);
 	});
 
 	const out = (line = '') => process.stdout.write(`${line}\n`);
-	out(`hookcord is listening on ${service.address} (store: ${service.store.description})`);
+	out(
+		`hookcord is listening on ${service.address} (store: ${service.store.description}, prefix: ${service.store.prefix})`,
+	);
 	// stdout is a log in production (journald, container logs): the secret is shown in full only on the
 	// start that generated it, when the operator must copy it; `npm run urls` shows it again on demand.
 	const urls = service.hookSecretGenerated

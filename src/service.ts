@@ -21,11 +21,11 @@ import { AccountIndex } from './state/account-index.js';
 import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
-import { openLease } from './state/lease.js';
 import { createOnce } from './state/once.js';
 import { createOutbox, type Outbox } from './state/outbox.js';
 import { createProjector } from './state/projector.js';
-import { openStore, type Store } from './state/store.js';
+import { openLease } from './store/lease.js';
+import { openStore, type Store } from './store/store.js';
 
 /** Everything one hookcord process is made of, wired, not yet listening or delivering. */
 export interface Services {
@@ -205,7 +205,7 @@ function startJobs(
 /** The delivery lease, when this instance takes part in leadership (DELIVERY=on). */
 async function leaseFor(config: Config, options: ComposeOptions, store: Store, instanceId: string) {
 	if (!config.delivery.enabled || options.lease === false) return undefined;
-	return openLease(store, config.storeUrl, {
+	return openLease(store, {
 		instanceId,
 		ttlMs: config.delivery.leaderLease,
 		warn: (message) => options.logger.warn(message),

@@ -9,7 +9,7 @@ import { createDispatcher } from '../src/interactions/dispatch.js';
 import { AccountIndex } from '../src/state/account-index.js';
 import type { Ingest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { deliveryHarness, silent } from './helpers.js';
 import { idle } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AccountIndex } from '../src/state/account-index.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { scratchDir } from './process.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { Event } from '../src/events/event.js';
 import { parseMofh } from '../src/providers/mofh/parse.js';
 import { createOutbox, outboxKey } from '../src/state/outbox.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { scratchDir } from './process.js';
 
 /** `npm run alerts -- failed` prints provider text to a terminal: no control character may reach it. */

@@ -7,8 +7,8 @@ import type { ParsedEvent } from '../src/events/event.js';
 import { fingerprint } from '../src/events/fingerprint.js';
 import { StoreUnavailableError } from '../src/state/ingest.js';
 import type { AccountState } from '../src/state/projections.js';
-import { openStore, type Store } from '../src/state/store.js';
-import type { RedisAdapter } from '../src/state/unit.js';
+import type { RedisAdapter } from '../src/store/backends/redis.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { deliveryHarness } from './helpers.js';
 import { deferrer, privateStore, STORE_KINDS, type StoreKind, unavailable } from './stores.js';
 
@@ -70,7 +70,7 @@ async function failAccountWrites(kind: StoreKind, store: Store, url: string): Pr
 		case 'sqlite': {
 			const db = store.accounts.store as unknown as { query(sql: string): Promise<unknown> };
 			await db.query(
-				"CREATE TEMP TRIGGER refuse_accounts BEFORE INSERT ON accounts BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+				`CREATE TEMP TRIGGER refuse_accounts BEFORE INSERT ON ${store.prefix}_accounts BEGIN SELECT RAISE(ABORT, 'injected failure'); END`,
 			);
 			return async () => {
 				await db.query('DROP TRIGGER refuse_accounts');

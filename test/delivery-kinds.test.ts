@@ -6,7 +6,7 @@ import { createWorker } from '../src/delivery/worker.js';
 import type { Event } from '../src/events/event.js';
 import { newEventId } from '../src/events/id.js';
 import { createOutbox, type InFlightRecord, type OutboxEntry, outboxAddition } from '../src/state/outbox.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { ManualClock, settle } from './clock.js';
 import { silent } from './helpers.js';
 

@@ -7,7 +7,7 @@ import type { Event, ParsedEvent, SuspensionCategory } from '../src/events/event
 import { renderDigest } from '../src/render/digest.js';
 import { codePoints, embedLength, LIMITS } from '../src/render/limits.js';
 import { composeMessage } from '../src/render/message.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { eventually, ManualClock } from './clock.js';
 import { assertInert, deliveryHarness, discordSender, eventIds, type HarnessOptions } from './helpers.js';
 

@@ -14,7 +14,7 @@ import type { ParsedEvent } from '../src/events/event.js';
 import type { Dispatch } from '../src/interactions/dispatch.js';
 import { PayloadError } from '../src/providers/fields.js';
 import { composeServices } from '../src/service.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 
 export const SECRET = 'test-secret-0123456789';
 export const silent = pino({ level: process.env.TEST_LOG ?? 'silent' });

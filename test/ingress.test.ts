@@ -6,7 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createLogger, hideInLog } from '../src/log.js';
 import { clientKey } from '../src/net/allowlist.js';
 import { createRefusals } from '../src/net/refusals.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { buildTestApp, form, SECRET, type TestAppOptions, within } from './helpers.js';
 
 /**

@@ -4,7 +4,6 @@ import { DeliveryError } from '../src/delivery/errors.js';
 import type { Destination } from '../src/delivery/kind.js';
 import { fenceSend } from '../src/delivery/leadership.js';
 import type { Event } from '../src/events/event.js';
-import { type Lease, openLease } from '../src/state/lease.js';
 import {
 	createOutbox,
 	LeaseLostError,
@@ -12,7 +11,8 @@ import {
 	outboxAddition,
 	outboxKey,
 } from '../src/state/outbox.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { type Lease, openLease } from '../src/store/lease.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { deferrer, privateStore, unavailable } from './stores.js';
 
 /**
@@ -38,7 +38,7 @@ for (const kind of ['redis', 'postgres'] as const) {
 			const open = async (instanceId: string, options: { clock?: () => number } = {}) => {
 				const store = await openStore(url);
 				defer(() => store.close());
-				return { store, lease: await openLease(store, url, { instanceId, ttlMs, warn: noWarn, ...options }) };
+				return { store, lease: await openLease(store, { instanceId, ttlMs, warn: noWarn, ...options }) };
 			};
 			return [await open('one', clock ? { clock } : {}), await open('two')];
 		}
@@ -140,7 +140,7 @@ describe('delivery lease on single-process stores', () => {
 		const defer = deferrer(t);
 		const store = await openStore('memory://');
 		defer(() => store.close());
-		const lease = await openLease(store, 'memory://', { instanceId: 'solo', ttlMs: 1000, warn: noWarn });
+		const lease = await openLease(store, { instanceId: 'solo', ttlMs: 1000, warn: noWarn });
 		assert.equal(await lease.acquire(), true);
 		assert.equal(lease.remainingMs(), Number.POSITIVE_INFINITY);
 		assert.equal(await lease.renew(), true);
@@ -154,7 +154,7 @@ describe('delivery lease on single-process stores', () => {
 		const open = async (instanceId: string, warn: (message: string) => void) => {
 			const store = await openStore(url);
 			defer(() => store.close());
-			return openLease(store, url, { instanceId, ttlMs: 30_000, warn });
+			return openLease(store, { instanceId, ttlMs: 30_000, warn });
 		};
 		const first = await open('first', noWarn);
 		assert.equal(await first.acquire(), true);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { ManualClock } from './clock.js';
 import { DiscordDouble } from './doubles/discord.js';
 import { botSender, deliveryHarness } from './helpers.js';

@@ -4,7 +4,7 @@ import { DeliveryError } from '../src/delivery/errors.js';
 import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { AccountState } from '../src/state/projections.js';
-import { pruneExpired, type Store } from '../src/state/store.js';
+import { pruneExpired, type Store } from '../src/store/store.js';
 import { deliveryHarness } from './helpers.js';
 import { idle, until } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
@@ -217,7 +217,7 @@ for (const kind of STORE_KINDS) {
 			if (kind === 'sqlite') {
 				const rows = (
 					await (store.seen.store as { query(sql: string): Promise<{ n: number }[]> }).query(
-						'SELECT count(*) AS n FROM seen',
+						'SELECT count(*) AS n FROM hookcord_seen',
 					)
 				)[0];
 				assert.equal(rows?.n, 1, 'the expired row is gone from the table');

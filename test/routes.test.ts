@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { createLogger, redactPath } from '../src/log.js';
 import { outboxKey } from '../src/state/outbox.js';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { buildTestApp, form, multipart, SECRET, WOOXY_EXAMPLE } from './helpers.js';
 import { idle } from './poll.js';
 

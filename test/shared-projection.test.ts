@@ -5,7 +5,7 @@ import { newEventId } from '../src/events/id.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import type { AccountState } from '../src/state/projections.js';
 import { createProjector } from '../src/state/projector.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { deferrer, privateStore, unavailable } from './stores.js';
 
 /**

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { defaultDeserialize, defaultSerialize } from '@keyv/serialize';
 import Database from 'better-sqlite3';
-import { deserialize, serialize } from '../src/state/serialize.js';
-import { MAX_GROUP, SqliteDatabase } from '../src/state/sqlite-adapter.js';
-import { openStore } from '../src/state/store.js';
+import { MAX_GROUP, SqliteDatabase } from '../src/store/backends/sqlite.js';
+import { deserialize, serialize } from '../src/store/serialize.js';
+import { openStore } from '../src/store/store.js';
 import { scratchDir } from './process.js';
 
 describe('stored form', () => {
@@ -92,14 +92,14 @@ describe('SQLite store', () => {
 		assert.equal(await table.get('k'), '2');
 	});
 
-	it('opens a file with the tables and keys @keyv/sqlite wrote', async (t) => {
+	it("reads rows in Keyv's own stored form, as @keyv/sqlite writes them", async (t) => {
 		const dir = scratchDir();
 		t.after(() => dir.remove());
 		const path = `${dir.path}/old.sqlite`;
 		const old = new SqliteDatabase(path, 'NORMAL');
-		old.db.exec('CREATE TABLE accounts(key VARCHAR(255) PRIMARY KEY, value TEXT )');
+		old.db.exec('CREATE TABLE hookcord_accounts(key VARCHAR(255) PRIMARY KEY, value TEXT )');
 		old.db
-			.prepare('INSERT INTO accounts VALUES (?, ?)')
+			.prepare('INSERT INTO hookcord_accounts VALUES (?, ?)')
 			.run('accounts:host_1', defaultSerialize({ value: { username: 'host_1', note: ':x' } }));
 		old.release();
 		const store = await openStore(`sqlite://${path}`);

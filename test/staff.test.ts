@@ -4,7 +4,7 @@ import { PermissionFlagsBits } from 'discord-api-types/v10';
 import { request } from 'undici';
 import { parseConfig } from '../src/config.js';
 import { type Service, startService } from '../src/service.js';
-import type { Store } from '../src/state/store.js';
+import type { Store } from '../src/store/store.js';
 import { type DiscordDouble, snowflake, startDiscordDouble } from './doubles/discord.js';
 import { startWooxyDouble } from './doubles/wooxy.js';
 import { silent } from './helpers.js';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { openStore } from '../src/state/store.js';
-import { describeStoreUrl } from '../src/state/store-url.js';
+import { openStore } from '../src/store/store.js';
+import { describeStoreUrl } from '../src/store/url.js';
 import { buildTestApp } from './helpers.js';
 import { scratchDir } from './process.js';
 
@@ -16,7 +16,7 @@ describe('how a store is shown', () => {
 		['postgres://hookcord:hun@ter2@db.example.com/hookcord', 'postgres://db.example.com/hookcord'],
 		['postgresql://u:p%40ss@db.example.com/x?sslmode=require&password=x', 'postgresql://db.example.com/x'],
 		['postgresql://u:pa/ss@db.example.com/x', 'postgresql://…'],
-		['postgres://u:12/hunter2@db.example.com/x', 'postgres://u:12'],
+		['postgres://u:12/hunter2@db.example.com/x', 'postgres://…'],
 		['redis://:hunter2@127.0.0.1:6379/0?prefix=prod', 'redis://127.0.0.1:6379/0'],
 		['rediss://default:hunter2@cache.example.com', 'rediss://cache.example.com'],
 		['sqlite://data/hookcord.sqlite', 'sqlite://data/hookcord.sqlite'],
@@ -25,6 +25,20 @@ describe('how a store is shown', () => {
 		['memory://', 'memory://'],
 		['postgres://user:hunter2@[bad', 'postgres://…'],
 	];
+	// A password with an unencoded `@` and `/` (or `?`, `#`): a URL parser ends the authority at the `/`
+	// and takes a piece of the password for the host.
+	const split: [string, string][] = [
+		['redis://:ab@cd/ef@127.0.0.1:6379/0', 'redis://…'],
+		['postgres://u:pa@ss/wd@db.example.com/x', 'postgres://…'],
+		['rediss://default:se@cr?et@cache.example.com', 'rediss://…'],
+		['postgres://u:se@cr#et@db.example.com/x', 'postgres://…'],
+	];
+	for (const [url, shown] of split) {
+		it(`shows no piece of a password with an unencoded @ and / ? #: ${shown}`, () => {
+			assert.equal(describeStoreUrl(url), shown);
+		});
+	}
+
 	for (const [url, shown] of cases) {
 		it(`${shown} (scheme, host, port and path only)`, () => {
 			assert.equal(describeStoreUrl(url), shown);
@@ -75,7 +89,19 @@ describe('SQLite files', () => {
 			assert.equal(mode(file).toString(8), '600', `${file} is readable by its owner only`);
 	});
 
-	it('narrows database files an earlier version created 0644', async (t) => {
+	it('leaves a file that is not a database as it was, and refuses it', async (t) => {
+		const dir = scratchDir();
+		t.after(dir.remove);
+		const path = join(dir.path, 'notes.txt');
+		writeFileSync(path, "not a database, just someone else's notes\n".repeat(200));
+		chmodSync(path, 0o644);
+		await assert.rejects(openStore(`sqlite://${path}`), /not a SQLite database/);
+		assert.equal(mode(path).toString(8), '644', 'its mode is unchanged');
+		assert.equal(readFileSync(path, 'utf8'), "not a database, just someone else's notes\n".repeat(200));
+		for (const suffix of ['-wal', '-shm']) assert.equal(existsSync(`${path}${suffix}`), false);
+	});
+
+	it('narrows a database file readable by others (copied in, restored) to 0600 once SQLite opened it', async (t) => {
 		const dir = scratchDir();
 		t.after(dir.remove);
 		mkdirSync(join(dir.path, 'data'));

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 // @keyv/redis (a dependency) re-exports the Redis client it is built on.
 import { createClient } from '@keyv/redis';
-import { COLLECTIONS } from '../src/state/collections.js';
-import { openStore, type Store } from '../src/state/store.js';
+import { COLLECTIONS } from '../src/store/collections.js';
+import { openStore, type Store } from '../src/store/store.js';
 import { scratchDir } from './process.js';
 
 /**

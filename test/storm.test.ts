@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { openStore } from '../src/state/store.js';
+import { openStore } from '../src/store/store.js';
 import { DiscordDouble } from './doubles/discord.js';
 import { botSender, deliveryHarness, discordSender } from './helpers.js';
 import { idle } from './poll.js';

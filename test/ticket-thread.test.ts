@@ -7,8 +7,8 @@ import { createTicketThreads, type TicketPost } from '../src/delivery/ticket-thr
 import type { TicketEvent } from '../src/events/event.js';
 import { newEventId } from '../src/events/id.js';
 import { ticketMessages } from '../src/render/ticket.js';
-import { openStore } from '../src/state/store.js';
 import { ticketThreads } from '../src/state/ticket-threads.js';
+import { openStore } from '../src/store/store.js';
 import { type DiscordDouble, startDiscordDouble } from './doubles/discord.js';
 
 /**

@@ -2,7 +2,7 @@ import { DefaultRestOptions, DiscordAPIError, HTTPError, RateLimitError, REST } 
 import type { APIEmbed, APIMessage, APIUser, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import { Routes } from 'discord-api-types/v10';
 import { alertComponents } from '../render/components.js';
-import type { Lease } from '../state/lease.js';
+import type { Lease } from '../store/lease.js';
 import { classifyStatus, DeliveryError } from './errors.js';
 import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './kinds/discord.js';
 import { notLeading } from './leadership.js';

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Lease } from '../state/lease.js';
+import type { Lease } from '../store/lease.js';
 import { within } from '../within.js';
 import { DeliveryError } from './errors.js';
 import type { Send } from './kinds/discord.js';

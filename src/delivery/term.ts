@@ -1,9 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Lease } from '../state/lease.js';
 import { createOutbox, type Outbox } from '../state/outbox.js';
-import type { Store } from '../state/store.js';
+import type { Lease } from '../store/lease.js';
+import type { Store } from '../store/store.js';
 import type { Kinds } from './kind.js';
 import type { Send } from './kinds/discord.js';
 import { createKinds } from './kinds/index.js';

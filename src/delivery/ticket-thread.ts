@@ -13,7 +13,6 @@ import { replyButtons } from '../render/components.js';
 import { truncate } from '../render/limits.js';
 import { ticketThreadName } from '../render/ticket.js';
 import type { TicketState } from '../state/projections.js';
-import type { Store } from '../state/store.js';
 import {
 	forgetTicketThread,
 	recordTicketThread,

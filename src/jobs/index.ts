@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Ingest } from '../state/ingest.js';
-import type { Store } from '../state/store.js';
+import type { Store } from '../store/store.js';
 import { createInterruptedActionsJob } from './interrupted-actions.js';
 import type { Job } from './job.js';
 import { createOutboxSweepJob } from './outbox-sweep.js';

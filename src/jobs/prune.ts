@@ -1,4 +1,4 @@
-import { pruneExpired, type Store } from '../state/store.js';
+import { pruneExpired, type Store } from '../store/store.js';
 import { every, type Job } from './job.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { Event, Provider } from '../events/event.js';
-import type { Store } from './store.js';
-import type { Change, Write } from './unit.js';
+import type { Store } from '../store/store.js';
+import type { Change, Write } from '../store/unit.js';
 
 /**
  * A callback as it arrived, kept so a panel behind hookcord sees what the provider sent: not the parsed

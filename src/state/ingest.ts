@@ -1,12 +1,12 @@
 import type { Event, ParsedEvent } from '../events/event.js';
 import { DUPLICATE_WINDOW_MS, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
+import type { Store } from '../store/store.js';
+import type { Change, Write } from '../store/unit.js';
 import { type Arrival, forwardAdditions } from './forwards.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { type OutboxEntry, outboxAddition } from './outbox.js';
 import type { Projector } from './projector.js';
-import type { Store } from './store.js';
-import type { Change, Write } from './unit.js';
 
 /**
  * Another process is storing an identical callback right now (shared Redis or Postgres store): answering

@@ -1,5 +1,5 @@
+import type { Store } from '../store/store.js';
 import type { KeyedLock } from './keyed-lock.js';
-import type { Store } from './store.js';
 
 /** Resolves true the first time `key` is offered within `ttlMs`, false for every repeat. */
 export type Once = (key: string, ttlMs: number) => Promise<boolean>;

@@ -1,6 +1,6 @@
 import type { Event } from '../events/event.js';
-import type { Store } from './store.js';
-import type { Change, Write } from './unit.js';
+import type { Store } from '../store/store.js';
+import type { Change, Write } from '../store/unit.js';
 
 /**
  * A pending delivery: one event for one destination, plus the worker's bookkeeping. Keyed by

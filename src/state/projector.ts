@@ -1,9 +1,9 @@
 import { type Event, isTicketEvent } from '../events/event.js';
+import type { Store } from '../store/store.js';
+import type { Change } from '../store/unit.js';
 import type { AccountIndex } from './account-index.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { projectAccount, projectCert, projectTicket, type TicketState } from './projections.js';
-import type { Store } from './store.js';
-import type { Change } from './unit.js';
 
 /** A record an event changes: where it lives and how the event changes it. */
 interface Target {

@@ -1,4 +1,4 @@
-import type { Store } from './store.js';
+import type { Store } from '../store/store.js';
 
 /**
  * Where a MOFH ticket's conversation lives in Discord, per destination (a bot channel's thread, a forum

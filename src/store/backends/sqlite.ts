@@ -1,6 +1,177 @@
 import { EventEmitter } from 'node:events';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { KeyvStoreAdapter } from 'keyv';
+import Keyv, { type KeyvStoreAdapter } from 'keyv';
+import {
+	type Backend,
+	holderOf,
+	type LeaseBackend,
+	type LeaseBackendOptions,
+	LIST_PAGE,
+	openCollections,
+} from '../backend.js';
+import { liveEntries, removes, sqlKey, storedForm } from '../unit.js';
+import { StoreConfigError, type StoreUrl } from '../url.js';
+
+/**
+ * `sqlite://path`: one file (folder created; WAL so readers never block the writer), every collection a
+ * table `prefix_collection` in it. SQLite serves one process: a second one on the same file is told at
+ * start (see the lease below).
+ */
+export function openSqlite({ url, prefix }: StoreUrl): Backend {
+	const path = url.slice('sqlite://'.length).replace(/\?.*$/, '');
+	if (!path)
+		throw new StoreConfigError('STORE_URL: sqlite:// needs a file path, e.g. sqlite://data/hookcord.sqlite');
+	// One connection for every collection (a callback's writes are one transaction across tables).
+	const database = openDatabase(path, synchronous(url));
+	const collections = openCollections(
+		(name) => new Keyv({ store: database.table(`${prefix}_${name}`), namespace: name }),
+	);
+	// Through each collection's adapter at every call: what a test puts in its place is used.
+	const adapter = (name: keyof typeof collections) => collections[name].store as SqliteAdapter;
+	return {
+		collections,
+		// One process, and the caller holds the key's lock until it records the outcome: reading is enough,
+		// and saves a write per callback.
+		claim: async (key) => (await collections.seen.get(key)) as string | undefined,
+		async commit(changes) {
+			const rows = await Promise.all(
+				changes.map(async (change) => {
+					const collection = collections[change.collection];
+					return {
+						adapter: adapter(change.collection),
+						key: sqlKey(collection, change.key),
+						value: removes(change) ? undefined : await storedForm(collection, change),
+					};
+				}),
+			);
+			const [first] = rows;
+			if (!first) return true;
+			// Any adapter reaches the shared connection; the group transaction holds the whole unit.
+			await first.adapter.transact(() => {
+				for (const row of rows)
+					if (row.value === undefined) row.adapter.deleteNow(row.key);
+					else row.adapter.upsertNow(row.key, row.value);
+			});
+			return true;
+		},
+		read: async (name, key) => ({ value: await collections[name].get(key) }),
+		async *listKeys(name) {
+			const start = `${name}:`;
+			for (let after = start; ; ) {
+				const keys = adapter(name).keysAfter(after, `${name};`, LIST_PAGE);
+				for (const key of keys) yield key.slice(start.length);
+				if (keys.length < LIST_PAGE) return;
+				after = keys.at(-1) as string;
+			}
+		},
+		async readAfter(name, after, limit) {
+			const start = `${name}:`;
+			const rows = await adapter(name).pageAfter(
+				after ? sqlKey(collections[name], after) : start,
+				`${name};`,
+				limit,
+			);
+			return liveEntries(rows, start);
+		},
+		lease: async (options) => heartbeat(collections.meta, options),
+	};
+}
+
+/**
+ * `sqlite://path?synchronous=full` makes every commit wait for the disk (fsync). The default, `normal`,
+ * is WAL's usual setting: a stored callback survives a crash or kill of the process; only a power loss
+ * or kernel crash can roll back the last moments (sqlite.org/pragma.html#pragma_synchronous). It answers
+ * callbacks about twice as fast (see README, Benchmarks).
+ */
+function synchronous(storeUrl: string): 'FULL' | 'NORMAL' {
+	const match = /[?&]synchronous=(full|normal)\b/i.exec(storeUrl);
+	if (/[?&]synchronous=/i.test(storeUrl) && !match)
+		throw new StoreConfigError('STORE_URL: synchronous must be full or normal');
+	return match?.[1]?.toUpperCase() === 'FULL' ? 'FULL' : 'NORMAL';
+}
+
+/**
+ * A SQLite store holds the hook secret and every callback: only its owner may read it. The folder is
+ * created 0700 (a folder that already exists keeps its mode: it may be /tmp or a shared volume) and a new
+ * database file 0600 before SQLite opens it; SQLite gives the -wal and -shm files the mode of the
+ * database file. An existing file is narrowed to 0600 only once SQLite has read it as a database: a
+ * STORE_URL naming some other file by mistake leaves that file as it was.
+ */
+function openDatabase(path: string, synchronous: 'FULL' | 'NORMAL'): SqliteDatabase {
+	if (path === ':memory:') return new SqliteDatabase(path, synchronous);
+	const file = resolve(path);
+	mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+	closeSync(openSync(file, 'a', 0o600));
+	let database: SqliteDatabase;
+	try {
+		database = new SqliteDatabase(file, synchronous);
+	} catch (error) {
+		if ((error as { code?: string }).code === 'SQLITE_NOTADB')
+			throw new StoreConfigError(`STORE_URL: ${path} is not a SQLite database`);
+		throw error;
+	}
+	for (const name of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`])
+		if (existsSync(name)) chmodSync(name, 0o600);
+	return database;
+}
+
+interface Heartbeat {
+	token: string;
+	pid: number;
+	at: number;
+}
+
+/** Whether a process with this id runs on this machine (a SQLite file is local to it). */
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as { code?: string }).code === 'EPERM';
+	}
+}
+
+/**
+ * This process is the only one, so the lease is always held. Each renewal also writes a heartbeat (pid,
+ * time) that lives one TTL; finding another process's live heartbeat means two processes opened one file,
+ * and each would deliver every alert: say so.
+ */
+function heartbeat(meta: Keyv, { warn, ttlMs }: LeaseBackendOptions): LeaseBackend {
+	const told = new Set<string>();
+	const beat = async (token: string) => {
+		try {
+			const other = (await meta.get('process')) as Heartbeat | undefined;
+			if (other && other.token !== token && !told.has(other.token) && alive(other.pid)) {
+				told.add(other.token);
+				warn(
+					`another hookcord process (${holderOf(other.token)}, pid ${other.pid}) is using this SQLite file: ` +
+						'SQLite serves one process, and each would deliver every alert. Run one process, or share ' +
+						'Redis or PostgreSQL between instances (README, Scaling out).',
+				);
+			}
+			await meta.set('process', { token, pid: process.pid, at: Date.now() } satisfies Heartbeat, ttlMs);
+		} catch {
+			// A heartbeat is advice; a store error here must not stop the only deliverer.
+		}
+	};
+	return {
+		shared: false,
+		async take(token) {
+			await beat(token);
+			return { epoch: 1 };
+		},
+		async extend(token) {
+			await beat(token);
+			return true;
+		},
+		async drop(token) {
+			const ours = ((await meta.get('process')) as Heartbeat | undefined)?.token === token;
+			if (ours) await meta.delete('process');
+		},
+	};
+}
 
 /**
  * Most writes one transaction takes before the rest wait for the next turn of the event loop: a
@@ -37,8 +208,14 @@ export class SqliteDatabase {
 
 	constructor(path: string, synchronous: 'FULL' | 'NORMAL') {
 		this.db = new Database(path, { timeout: 10_000 });
-		// WAL: readers never block the writer, and a commit is an append (sqlite.org/wal.html).
-		if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
+		try {
+			// WAL: readers never block the writer, and a commit is an append (sqlite.org/wal.html). The first
+			// statement reads the file's header: a file that is not a database is refused here.
+			if (path !== ':memory:') this.db.pragma('journal_mode = WAL');
+		} catch (error) {
+			this.db.close();
+			throw error;
+		}
 		this.db.pragma(`synchronous = ${synchronous}`);
 		// SQLite's own default page cache (about 2 MiB) instead of the driver's 16 MiB: the process stays
 		// small on a small VPS, and reads past it come from the operating system's file cache; 2, 4, 8 and
@@ -65,7 +242,7 @@ export class SqliteDatabase {
 		setImmediate(() => this.#flush());
 	}
 
-	/** A Keyv adapter over one table (created if missing; same schema as @keyv/sqlite, so old files open). */
+	/** A Keyv adapter over one table (created if missing; the schema of @keyv/sqlite). */
 	table(name: string): SqliteAdapter {
 		this.#users++;
 		return new SqliteAdapter(this, name);

@@ -1,0 +1,82 @@
+import type Keyv from 'keyv';
+import type { Entry } from './backend.js';
+import type { CollectionName } from './collections.js';
+import { serialize, storedValue } from './serialize.js';
+
+/** One value to store as part of a unit; read back with `store[collection].get(key)` like any other. */
+export interface Write {
+	collection: CollectionName;
+	key: string;
+	value: unknown;
+	ttlMs?: number;
+	/**
+	 * Optimistic concurrency for a record several processes may change: the unit is stored only if the
+	 * key still holds this stored form (`null`: still absent), as `Store.read` returned it. Checked by
+	 * Redis and PostgreSQL in the unit's atomic step; memory and SQLite serve one process, whose per-key
+	 * lock already orders the changes.
+	 */
+	expect?: string | null;
+}
+
+/** One key to delete as part of a unit. */
+export interface Removal {
+	collection: CollectionName;
+	key: string;
+	remove: true;
+}
+
+export type Change = Write | Removal;
+
+/**
+ * The condition a leader's unit commits under: the delivery lease is still held by `token`, checked by
+ * the store in the same atomic step (see lease.ts). `at` is where the lease lives: the Redis key or the
+ * PostgreSQL table. Memory and SQLite serve one process and have no shared lease to check.
+ */
+export interface Fence {
+	token: string;
+	at: string;
+}
+
+/** A record as read for a change: its value, and on shared stores its stored form for `Write.expect`. */
+export interface Read {
+	value: unknown;
+	/** The stored form (`null`: absent) on Redis and PostgreSQL; undefined on single-process stores. */
+	stored?: string | null;
+}
+
+export const removes = (change: Change): change is Removal => 'remove' in change;
+
+/** The key a SQL adapter (ours for SQLite, @keyv/postgres) stores a collection's key under. */
+export const sqlKey = (collection: Keyv, key: string) => `${collection.namespace}:${key}`;
+
+/** What Keyv itself would hand its adapter as the value for `set(key, value, ttl)`: the stored form. */
+export async function storedForm(collection: Keyv, write: Write): Promise<string> {
+	const expires = write.ttlMs === undefined ? undefined : Date.now() + write.ttlMs;
+	return (await collection.serializeData({ value: write.value, expires })) as string;
+}
+
+/** Keyv's stored form of a claim, so `seen.get` and pruning read claimed rows like any other. */
+export const claimForm = (value: string, ttlMs: number) => serialize({ value, expires: Date.now() + ttlMs });
+
+/** The value of a stored form read back after a lost claim. */
+export const claimedValue = (stored: string | null | undefined) =>
+	stored ? (storedValue(stored).value as string | undefined) : undefined;
+
+/** A stored form read for a change (`Read`): expired counts as absent for the value, not for `expect`. */
+export function readStored(stored: string | null | undefined): Read {
+	if (stored === null || stored === undefined) return { value: undefined, stored: null };
+	const { value, live } = storedValue(stored);
+	return { value: live ? value : undefined, stored };
+}
+
+/** Stored rows as Keyv reads them, expired ones left out, keys without the collection's prefix. */
+export function liveEntries(rows: { key: string; value: string }[], prefix: string): Entry[] {
+	const now = Date.now();
+	const entries: Entry[] = [];
+	for (const { key, value } of rows) {
+		if (!key.startsWith(prefix)) continue;
+		const stored = storedValue(value, now);
+		if (stored.live) entries.push({ key: key.slice(prefix.length), value: stored.value });
+	}
+	return entries;
+}

@@ -10,6 +10,7 @@
 import { ConfigError, loadConfig } from '../src/config.js';
 import { callbackUrls, resolveHookSecret } from '../src/state/hook-secret.js';
 import { openStore } from '../src/store/store.js';
+import { PROVIDER_FACTS, PROVIDER_IDS } from '../src/vocabulary/providers.js';
 
 async function main(): Promise<void> {
 	const config = loadConfig();
@@ -18,7 +19,8 @@ async function main(): Promise<void> {
 		const { secret, generated } = await resolveHookSecret(config.hookSecret, store);
 		const urls = callbackUrls(config.publicUrl, secret);
 		if (generated) process.stdout.write('A new hook secret was generated and kept in the store.\n');
-		process.stdout.write(`MOFH     ${urls.mofh}\nXolphin  ${urls.xolphin}\nWooxy    ${urls.wooxy}\n`);
+		for (const provider of PROVIDER_IDS)
+			process.stdout.write(`${PROVIDER_FACTS[provider].label.padEnd(8)} ${urls[provider]}\n`);
 	} finally {
 		await store.close();
 	}

@@ -16,11 +16,10 @@ import { clientKey, createAllowlist } from './net/allowlist.js';
 import { createRefusals, type Refusals } from './net/refusals.js';
 import { PayloadError } from './providers/fields.js';
 import { NOT_FOUND } from './providers/guard.js';
-import { mofhRoutes } from './providers/mofh/route.js';
-import { wooxyRoutes } from './providers/wooxy/route.js';
-import { xolphinRoutes } from './providers/xolphin/route.js';
+import { PROVIDERS } from './providers/index.js';
 import { type Ingest, InProgressError, StoreUnavailableError } from './state/ingest.js';
 import type { Store } from './store/store.js';
+import { PROVIDER_IDS } from './vocabulary/providers.js';
 import { within } from './within.js';
 
 export interface AppDeps {
@@ -122,21 +121,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	const hookOptions = { ingest, secret: hookSecret, refusals };
 	// A provider with forward targets keeps each callback's bytes as they arrived (see arrivalOf).
 	const forward = (provider: string) => config.forward.targets.some((target) => target.provider === provider);
-	await app.register(mofhRoutes, {
-		...hookOptions,
-		allowedIps: config.allowedIps.mofh,
-		forward: forward('mofh'),
-	});
-	await app.register(xolphinRoutes, {
-		...hookOptions,
-		allowedIps: config.allowedIps.xolphin,
-		forward: forward('xolphin'),
-	});
-	await app.register(wooxyRoutes, {
-		...hookOptions,
-		allowedIps: config.allowedIps.wooxy,
-		forward: forward('wooxy'),
-	});
+	for (const provider of PROVIDER_IDS)
+		await app.register(PROVIDERS[provider].routes, {
+			...hookOptions,
+			allowedIps: config.allowedIps[provider],
+			forward: forward(provider),
+		});
 	if (deps.interactions) await app.register(interactionsRoutes, { ...deps.interactions, refusals });
 
 	app.get('/healthz', async () => ({ status: 'ok' }));

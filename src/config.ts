@@ -4,6 +4,13 @@ import { TOPICS, type Topic } from './events/event.js';
 import { coversAFamily, parseRange } from './net/allowlist.js';
 import { shownTarget, targetKey } from './net/target-url.js';
 import { parseStoreUrl, StoreConfigError } from './store/url.js';
+import {
+	type AllowlistVariable,
+	allowlistVariable,
+	PROVIDER_FACTS,
+	PROVIDER_IDS,
+	type Provider,
+} from './vocabulary/providers.js';
 
 /**
  * The only module that reads the environment. One zod schema turns `process.env` (plus `.env` in the
@@ -136,8 +143,9 @@ const FORWARD_VARIABLES = {
 	wooxy: 'WOOXY_FORWARD_TO',
 } as const;
 
-const XOLPHIN_IPS = '185.93.12.91,185.93.12.111,2a03:8de0:1:1::91,2a03:8de0:1:1::111';
-const WOOXY_IPS = '188.226.196.117';
+/** A provider's allowlist, by default the addresses it documents (vocabulary/providers.ts). */
+const allowlist = (provider: Provider) =>
+	list(allowed, 'addresses').default([...PROVIDER_FACTS[provider].allowedIps]);
 
 const EnvSchema = z.object({
 	HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -188,9 +196,11 @@ const EnvSchema = z.object({
 	STAFF_ROLE_IDS: list(z.string().regex(SNOWFLAKE, 'expected comma-separated role ids'), 'role ids').default(
 		[],
 	),
-	MOFH_ALLOWED_IPS: list(allowed, 'addresses').default(['*']),
-	XOLPHIN_ALLOWED_IPS: list(allowed, 'addresses').default(XOLPHIN_IPS.split(',')),
-	WOOXY_ALLOWED_IPS: list(allowed, 'addresses').default([WOOXY_IPS]),
+	...({
+		MOFH_ALLOWED_IPS: allowlist('mofh'),
+		XOLPHIN_ALLOWED_IPS: allowlist('xolphin'),
+		WOOXY_ALLOWED_IPS: allowlist('wooxy'),
+	} satisfies Record<AllowlistVariable, unknown>),
 	// `false` (the default) trusts no proxy.
 	TRUST_PROXY: z
 		.string()
@@ -370,7 +380,9 @@ function toConfig(e: z.output<typeof EnvSchema>) {
 			topics,
 		},
 		staffRoleIds: e.STAFF_ROLE_IDS,
-		allowedIps: { mofh: e.MOFH_ALLOWED_IPS, xolphin: e.XOLPHIN_ALLOWED_IPS, wooxy: e.WOOXY_ALLOWED_IPS },
+		allowedIps: Object.fromEntries(
+			PROVIDER_IDS.map((provider) => [provider, e[allowlistVariable(provider)]]),
+		) as Record<Provider, string[]>,
 		trustProxy: e.TRUST_PROXY,
 		wooxy: {
 			...(e.WOOXY_API_TOKEN && { apiToken: e.WOOXY_API_TOKEN }),

@@ -3,6 +3,7 @@ import { createLogger } from './log.js';
 import { startService } from './service.js';
 import { callbackUrls } from './state/hook-secret.js';
 import { StoreConfigError } from './store/url.js';
+import { PROVIDER_FACTS, PROVIDER_IDS } from './vocabulary/providers.js';
 
 /** Process edge: configuration, start-up banner, signals. Everything else is in service.ts. */
 async function main(): Promise<void> {
@@ -49,9 +50,10 @@ async function main(): Promise<void> {
 			? 'Callback URLs — a new hook secret was generated and is shown only now (`npm run urls` shows it again); paste each into its provider:'
 			: 'Callback URLs (hook secret hidden; `npm run urls` prints them in full):',
 	);
-	out(`  MOFH     reseller panel ▸ API ▸ Setup WHM API ▸ API Callback URL:  ${urls.mofh}`);
-	out(`  Xolphin  send to Xolphin support as the webhook endpoint:          ${urls.xolphin}`);
-	out(`  Wooxy    default target of /wooxy create:                          ${urls.wooxy}`);
+	for (const provider of PROVIDER_IDS) {
+		const { label, setupHint } = PROVIDER_FACTS[provider];
+		out(`  ${label.padEnd(8)} ${setupHint.padEnd(58)} ${urls[provider]}`);
+	}
 	out(
 		config.discord.token
 			? `Alerts: delivered to Discord (${config.discord.apiUrl})`

@@ -1,14 +1,13 @@
 import type { DomainKind, SuspensionCategory } from '../vocabulary/mofh.js';
+import type { Provider } from '../vocabulary/providers.js';
 import type { XolphinState } from '../vocabulary/xolphin.js';
 
-export type { DomainKind, SuspensionCategory, XolphinState };
+export type { DomainKind, Provider, SuspensionCategory, XolphinState };
 
 /**
  * The one vocabulary of hookcord. Every provider callback is parsed into one of these events;
  * the store, the outbox, the renderer and the slash commands speak nothing else.
  */
-
-export type Provider = 'mofh' | 'xolphin' | 'wooxy';
 
 export interface SuspensionReason {
 	/** The comments field exactly as MOFH sent it. */

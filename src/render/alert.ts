@@ -1,7 +1,8 @@
 import { TimestampStyles, time, userMention } from '@discordjs/formatters';
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
-import type { Event, EventOf, Provider } from '../events/event.js';
+import type { Event, EventOf } from '../events/event.js';
 import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { PROVIDER_FACTS } from '../vocabulary/providers.js';
 import { WOOXY_EVENTS, WOOXY_PROBLEM_EVENTS } from '../vocabulary/wooxy.js';
 import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
 import { fitEmbed, LIMITS, truncate } from './limits.js';
@@ -32,18 +33,12 @@ const CERT_NOTICES = {
 
 const DOMAIN_LABELS = { addon: 'Addon domain', parked: 'Parked domain', subdomain: 'Subdomain' } as const;
 
-const PROVIDER_NAMES: Record<Provider, string> = {
-	mofh: 'MyOwnFreeHost',
-	xolphin: 'Xolphin SSL',
-	wooxy: 'Wooxy',
-};
-
 /** Event ─▶ one Discord embed within every limit. Pure: the same event always renders the same way. */
 export function renderEvent(event: Event): APIEmbed {
 	const body = renderBody(event);
 	return fitEmbed({
 		...body,
-		footer: { text: `${PROVIDER_NAMES[event.provider]} · event ${event.id}` },
+		footer: { text: `${PROVIDER_FACTS[event.provider].displayName} · event ${event.id}` },
 		timestamp: new Date(
 			event.kind === 'email.event' ? (event.occurredAt ?? event.receivedAt) : event.receivedAt,
 		).toISOString(),

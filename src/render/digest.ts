@@ -1,6 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import type { Event, EventKind } from '../events/event.js';
 import { CATEGORY_LABELS, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { PROVIDER_FACTS } from '../vocabulary/providers.js';
 import { WOOXY_EVENTS } from '../vocabulary/wooxy.js';
 import { COLOURS } from './alert.js';
 import { codePoints, embedLength, LIMITS, truncate } from './limits.js';
@@ -67,8 +68,6 @@ function groupOf(event: Event): { key: string; meaning?: string } {
 			return { key: '' };
 	}
 }
-
-const PROVIDER_NAMES = { mofh: 'MyOwnFreeHost', xolphin: 'Xolphin SSL', wooxy: 'Wooxy' } as const;
 
 /** The code block's frame (```\n … \n```) counts toward a field's 1024. */
 const FRAME = 8;
@@ -142,7 +141,7 @@ function digestOf(events: Event[], room: number): APIEmbed | undefined {
 		color: kind.colour,
 		fields,
 		footer: {
-			text: `${PROVIDER_NAMES[first.provider]} · digest of ${events.length} event${events.length === 1 ? '' : 's'} · event ${first.id}${events.length > 1 ? ` … ${last.id}` : ''}`,
+			text: `${PROVIDER_FACTS[first.provider].displayName} · digest of ${events.length} event${events.length === 1 ? '' : 's'} · event ${first.id}${events.length > 1 ? ` … ${last.id}` : ''}`,
 		},
 		timestamp: new Date(last.receivedAt).toISOString(),
 	};

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.js';
+import { hookPath, PROVIDER_IDS, type Provider } from '../vocabulary/providers.js';
 
 export interface HookSecret {
 	secret: string;
@@ -17,13 +18,11 @@ export async function resolveHookSecret(configured: string | undefined, store: S
 	return { secret, generated: true };
 }
 
-export type CallbackUrls = { mofh: string; xolphin: string; wooxy: string };
+export type CallbackUrls = Record<Provider, string>;
 
 /** The URL each provider is given: the receiver's public base, the provider, the secret. */
 export function callbackUrls(publicUrl: string, secret: string): CallbackUrls {
-	return {
-		mofh: `${publicUrl}/hooks/mofh/${secret}`,
-		xolphin: `${publicUrl}/hooks/xolphin/${secret}`,
-		wooxy: `${publicUrl}/hooks/wooxy/${secret}`,
-	};
+	return Object.fromEntries(
+		PROVIDER_IDS.map((provider) => [provider, `${publicUrl}${hookPath(provider, secret)}`]),
+	) as CallbackUrls;
 }

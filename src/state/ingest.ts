@@ -1,5 +1,5 @@
 import type { Event, ParsedEvent } from '../events/event.js';
-import { DUPLICATE_WINDOW_MS, fingerprint } from '../events/fingerprint.js';
+import { duplicateWindowMs, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
 import type { Store } from '../store/store.js';
 import type { Change, Write } from '../store/unit.js';
@@ -95,7 +95,7 @@ export function createIngest({
 				collection: 'seen',
 				key: print,
 				value: event.id,
-				ttlMs: DUPLICATE_WINDOW_MS[parsed.provider],
+				ttlMs: duplicateWindowMs(parsed),
 			};
 			const targets = arrival ? forwardTo(event.provider) : [];
 			const forwards = arrival ? forwardAdditions(event, arrival, targets) : [];

@@ -38,7 +38,7 @@ async function main(): Promise<void> {
 
 	const out = (line = '') => process.stdout.write(`${line}\n`);
 	out(
-		`hookcord is listening on ${service.address} (store: ${service.store.description}, prefix: ${service.store.prefix})`,
+		`hookcord is listening on ${service.address} (store: ${service.store.description}) (prefix: ${service.store.prefix})`,
 	);
 	// stdout is a log in production (journald, container logs): the secret is shown in full only on the
 	// start that generated it, when the operator must copy it; `npm run urls` shows it again on demand.

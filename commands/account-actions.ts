@@ -23,6 +23,8 @@ export interface AccountActionDeps {
 	/** The callbacks' ingest: the audit event and its outbox entry are written together. */
 	ingest: Ingest;
 	lock: KeyedLock;
+	/** The process's one clock (service.ts): when a confirmation started, and whether it was cut off. */
+	now: () => number;
 }
 
 /** A confirmation waits this long for its button: as long as Discord lets the reply be edited. */
@@ -61,7 +63,7 @@ const pendingKey = (confirmationId: string) => `pending:${confirmationId}`;
  * `/account suspend|unsuspend` and their Confirm/Cancel buttons: a confirmation first, then one call to
  * MOFH however often the button is clicked (on one instance or several), then the audit event.
  */
-export function accountActions({ store, mofh, ingest, lock }: AccountActionDeps) {
+export function accountActions({ store, mofh, ingest, lock, now }: AccountActionDeps) {
 	async function ask(
 		request: Omit<Pending, 'userId' | 'username'> & { user?: string | undefined },
 		{ interaction, respond }: { interaction: APIInteraction; respond: Responder },
@@ -119,7 +121,7 @@ export function accountActions({ store, mofh, ingest, lock }: AccountActionDeps)
 				});
 			const claimKey = `action:${button.confirmationId}`;
 			// One outcome per confirmation, however often (and wherever) the button is clicked or delivered.
-			const running = `${RUNNING}${Date.now()}`;
+			const running = `${RUNNING}${now()}`;
 			const claimed = await lock.run(claimKey, async () => {
 				const earlier = await store.claim(claimKey, running, OUTCOME_TTL_MS);
 				if (earlier) return { kind: 'repeat' as const, earlier };
@@ -142,12 +144,12 @@ export function accountActions({ store, mofh, ingest, lock }: AccountActionDeps)
 					...pending,
 					confirmationId: button.confirmationId,
 					by: member,
-					startedAt: Date.now(),
+					startedAt: now(),
 				};
 				await store.actions.set(pendingKey(button.confirmationId), started, OUTCOME_TTL_MS);
 				return { kind: 'fresh' as const, pending: started };
 			});
-			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier) });
+			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier, now()) });
 			if (claimed.kind === 'missing')
 				return respond.reply({
 					content: 'This confirmation has expired or does not match its command. Run the command again.',
@@ -266,7 +268,7 @@ export const INTERRUPTED_ANSWER =
  */
 export async function recordInterruptedActions(
 	deps: Pick<AccountActionDeps, 'store' | 'ingest'>,
-	now: () => number = Date.now,
+	now: () => number,
 ): Promise<number> {
 	const { actions } = deps.store;
 	if (!actions.iterator) return 0;
@@ -315,7 +317,7 @@ function readHandled(stored: string): Handled | undefined {
 }
 
 /** The answer to a click on a confirmation that is already being carried out or done. */
-function repeatedClick(earlier: string): string {
+function repeatedClick(earlier: string, now: number): string {
 	if (!earlier.startsWith(RUNNING)) {
 		const done = readHandled(earlier);
 		// An outcome an earlier version stored as one sentence is shown as data too.
@@ -325,7 +327,7 @@ function repeatedClick(earlier: string): string {
 		return `Already handled: ${done.action} of ${line(done.key)} by ${line(done.by)}: ${done.outcome} (${inline(done.answer)})`;
 	}
 	const since = Number(earlier.slice(RUNNING.length));
-	if (Date.now() - since < INTERRUPTED_AFTER_MS)
+	if (now - since < INTERRUPTED_AFTER_MS)
 		return 'This is being carried out already; the confirmation message shows the result when MOFH answers.';
 	return 'This confirmation was interrupted (hookcord stopped while asking MOFH): the outcome is unknown. Check the account in the reseller panel, then run the command again if needed.';
 }

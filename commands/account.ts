@@ -102,8 +102,8 @@ export interface AccountCommandDeps extends AccountActionDeps {
  * buttons of suspend and unsuspend. State comes from the callbacks seen; domains, suspend and
  * unsuspend go to the MOFH reseller API.
  */
-export function account({ store, accounts, mofh, ingest, lock }: AccountCommandDeps) {
-	const { ask, actionButton } = accountActions({ store, mofh, ingest, lock });
+export function account({ store, accounts, mofh, ingest, lock, now }: AccountCommandDeps) {
+	const { ask, actionButton } = accountActions({ store, mofh, ingest, lock, now });
 
 	async function showStatus(user: string, respond: Responder): Promise<void> {
 		await respond.defer(true);

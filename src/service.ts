@@ -112,7 +112,13 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	});
 	const callbackUrls = urlsFor(config.publicUrl, state.hookSecret);
 	const callbackUrl = callbackUrls.wooxy;
-	const commands = await loadCommands(config, options, { ...state, ingest, worker, callbackUrl });
+	const commands = await loadCommands(config, options, {
+		...state,
+		ingest,
+		worker,
+		callbackUrl,
+		now: clock.now,
+	});
 	const jobs = startJobs(config, options, { store, ingest, delivery, commands: !!commands, clock });
 	const { track, settled } = inFlightWork();
 	const token = options.gateway === false ? undefined : config.discord.token;

@@ -8,9 +8,11 @@ export function codePoints(text: string): number {
 
 /**
  * `text` cut to at most `max` code points, the cut marked with an ellipsis (counted in `max`). Reads no
- * further than the cut, so a megabyte costs no more than `max` code points.
+ * further than the cut, so a megabyte costs no more than `max` code points. With `trim`, surrounding
+ * white space goes first, as Discord trims a text before counting it.
  */
-export function truncate(text: string, max: number): string {
+export function truncate(input: string, max: number, { trim = false }: { trim?: boolean } = {}): string {
+	const text = trim ? input.trim() : input;
 	if (text.length <= max) return text; // UTF-16 length ≥ code points: already fits
 	let index = 0;
 	let count = 0;

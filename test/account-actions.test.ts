@@ -57,7 +57,7 @@ let next = 1_000_000_000_000_000_000n;
  * `interact` sends an interaction and returns the first answer and the latest edit.
  */
 function instance(store: Store, ingest: Ingest, mofh: Mofh, lock = new KeyedLock()) {
-	const command = account({ store, accounts: new AccountIndex(), mofh, ingest, lock });
+	const command = account({ store, accounts: new AccountIndex(), mofh, ingest, lock, now: Date.now });
 	const edits: Record<string, unknown>[] = [];
 	const rest = {
 		patch: async (_route: string, { body }: { body: Record<string, unknown> }) => edits.push(body),
@@ -218,7 +218,11 @@ describe('a confirmed action whose process stopped before its audit event was st
 			await survivor.worker.start();
 			defer(() => survivor.worker.stop());
 			const deps = { store, ingest: survivor.ingest };
-			assert.equal(await recordInterruptedActions(deps), 0, 'not yet: it may still be waiting for MOFH');
+			assert.equal(
+				await recordInterruptedActions(deps, Date.now),
+				0,
+				'not yet: it may still be waiting for MOFH',
+			);
 			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 1);
 			assert.equal(await recordInterruptedActions(deps, FOUR_MINUTES_ON), 0, 'recorded once');
 			await idle(survivor.worker);

@@ -14,6 +14,7 @@ import type { ParsedEvent } from '../src/events/event.js';
 import type { Dispatch } from '../src/interactions/dispatch.js';
 import { PayloadError } from '../src/providers/fields.js';
 import { composeServices } from '../src/service.js';
+import type { Outbox, OutboxEntry } from '../src/state/outbox.js';
 import type { Store } from '../src/store/store.js';
 
 export const SECRET = 'test-secret-0123456789';
@@ -214,8 +215,15 @@ export async function deliveryHarness(
 	return { attempts, sent, ids: () => eventIds(sent), reads: () => reads, outbox, worker, ingest };
 }
 
-/** Reject if `promise` has not settled within `ms`. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Every entry of an outbox, oldest first (ids sort by receive time): what a test checks is left. */
+export async function pendingEntries(outbox: Pick<Outbox, 'scan'>): Promise<OutboxEntry[]> {
+	const entries: OutboxEntry[] = [];
+	for await (const entry of outbox.scan()) entries.push(entry);
+	return entries.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+}
+
+/** Rejects if `promise` has not settled within `ms` (src/within.ts resolves undefined instead). */
+export async function rejectAfter<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 	let timer: NodeJS.Timeout | undefined;
 	const timeout = new Promise<never>((_, reject) => {
 		timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);

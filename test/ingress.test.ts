@@ -7,7 +7,7 @@ import { createLogger, hideInLog } from '../src/log.js';
 import { clientKey } from '../src/net/allowlist.js';
 import { createRefusals } from '../src/net/refusals.js';
 import { openStore } from '../src/store/store.js';
-import { buildTestApp, form, SECRET, type TestAppOptions, within } from './helpers.js';
+import { buildTestApp, form, rejectAfter, SECRET, type TestAppOptions } from './helpers.js';
 
 /**
  * What an attacker does at the HTTP edge, on a real listening server on 127.0.0.1: slow bodies, many
@@ -365,7 +365,7 @@ describe('refused requests are limited per address; a provider with the right se
 		const waiting = [post('host_a'), post('host_b')];
 		for (let i = 0; held < 2 && i < 200; i++) await new Promise((resolve) => setTimeout(resolve, 10));
 		assert.equal(held, 2, 'two callbacks are waiting on the store');
-		const third = await within(post('host_c'), 3000, 'the answer to a callback past the bound');
+		const third = await rejectAfter(post('host_c'), 3000, 'the answer to a callback past the bound');
 		assert.equal(third.statusCode, 503);
 		assert.equal(third.headers['retry-after'], '5');
 		release();

@@ -13,6 +13,7 @@ import {
 } from '../src/state/outbox.js';
 import { type Lease, openLease } from '../src/store/lease.js';
 import { openStore, type Store } from '../src/store/store.js';
+import { pendingEntries } from './helpers.js';
 import { deferrer, privateStore, unavailable } from './stores.js';
 
 /**
@@ -226,6 +227,6 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		assert.deepEqual(await outbox.getBatch('channel:2'), { nonce: 'm', ids: ['e1'] });
 		assert.deepEqual(await outbox.listFailed(), []);
 		await fenced.remove('channel:1', ['e1']); // it is on Discord, whoever leads now
-		assert.deepEqual(await fenced.pending(), []);
+		assert.deepEqual(await pendingEntries(fenced), []);
 	});
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { createMofhClient, type MofhClient, type MofhClientOptions, MofhError } from '../src/clients/mofh.js';
-import { actionResult, availability, clean, readAnswer } from '../src/clients/mofh-answer.js';
+import { actionResult, clean, readAnswer } from '../src/clients/mofh-answer.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
 
 /** The MOFH client against the double: every answer form, refusal text, auth failure and timeout. */
@@ -85,11 +85,6 @@ describe('MOFH client', () => {
 		]);
 		assert.deepEqual(await client.getUserDomains('abcd1234'), []);
 		await rejectsWith(client.getUserDomains('not a user!'), 'input', /vPanel username/);
-	});
-
-	it('checkavailable reads the bare 1 and 0, and shows an ERROR text as MOFH words it', async () => {
-		assert.equal(await client.checkAvailable('free.example.net'), true);
-		assert.equal(await client.checkAvailable('shop.example.com'), false);
 	});
 
 	it('suspendacct: POST with Basic auth and form fields (nothing in the URL); the <script> element is cleaned away', async () => {
@@ -261,8 +256,6 @@ describe('MOFH answers (pure)', () => {
 			kind: 'json',
 			value: [['ACTIVE', 'a.example.com']],
 		});
-		assert.equal(availability(readAnswer('1')), true);
-		assert.equal(availability(readAnswer('0')), false);
 		assert.equal(
 			readAnswer('{"cpanelresult":{"error":"The API key or API username entered is not valid"}}').kind,
 			'auth',
@@ -326,8 +319,7 @@ describe('MOFH answers that quote the request (an echoing MOFH)', () => {
 		await record(client.unsuspend('act00001'));
 		await record(client.getDomainUser('nowhere.example.com'));
 		await record(client.getUserDomains('hname_20000001'));
-		await record(client.checkAvailable('echo.example.com'));
-		assert.equal(said.length, 6);
+		assert.equal(said.length, 5);
 		// The double did quote them: the answers name the request.
 		assert.ok(
 			said.filter((text) => text.includes('[redacted]')).length >= 4,

@@ -3,7 +3,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { openStore } from '../src/store/store.js';
 import { ManualClock } from './clock.js';
 import { DiscordDouble } from './doubles/discord.js';
-import { botSender, deliveryHarness } from './helpers.js';
+import { botSender, deliveryHarness, pendingEntries } from './helpers.js';
 
 /**
  * Discord drops a repeated nonce only for a few minutes. A message whose first attempt is older than
@@ -35,7 +35,7 @@ async function setup(t: TestContext, nonceWindowMs?: number, retryMs = 130_000) 
 		discord.requests.filter((request) => request.method === 'GET' && /\/messages$/.test(request.path));
 	/** Real time passes for the HTTP round trips (polled); the worker's clock only when advanced. */
 	const settled = async () => {
-		for (let i = 0; (await harness.outbox.pending())[0]?.attempts !== 1; i++) {
+		for (let i = 0; (await pendingEntries(harness.outbox))[0]?.attempts !== 1; i++) {
 			assert.ok(i < 400, 'the first attempt failed and was recorded');
 			await new Promise((resolve) => setTimeout(resolve, 5));
 		}

@@ -5,7 +5,7 @@ import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { AccountState } from '../src/state/projections.js';
 import { pruneExpired, type Store } from '../src/store/store.js';
-import { deliveryHarness } from './helpers.js';
+import { deliveryHarness, pendingEntries } from './helpers.js';
 import { idle, until } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
@@ -136,7 +136,7 @@ for (const kind of STORE_KINDS) {
 			assert.deepEqual(second.ids().sort(), [...accepted].sort(), 'each alert once');
 			assert.equal(second.sent[0]?.nonce, inFlight.nonce, 'the in-flight message goes first, same nonce');
 			assert.deepEqual(second.sent[0]?.embeds.length, inFlight.ids.length);
-			assert.equal((await second.outbox.pending()).length, 0);
+			assert.equal((await pendingEntries(second.outbox)).length, 0);
 		});
 
 		it('moves an alert to the failed deliveries after the retry budget, and a replay delivers it once', async (t) => {
@@ -156,13 +156,13 @@ for (const kind of STORE_KINDS) {
 			const { id } = await ingest(activated('host_dead'));
 			// fail() writes the dead letter, then removes the outbox entry: wait for both.
 			await until(
-				async () => (await outbox.listFailed()).length > 0 && (await outbox.pending()).length === 0,
+				async () => (await outbox.listFailed()).length > 0 && (await pendingEntries(outbox)).length === 0,
 				'the alert reached the dead letter',
 			);
 			const [failed] = await outbox.listFailed();
 			assert.equal(failed?.event.id, id);
 			assert.match(failed?.lastError ?? '', /retry budget spent: Discord 500/);
-			assert.equal((await outbox.pending()).length, 0);
+			assert.equal((await pendingEntries(outbox)).length, 0);
 			assert.deepEqual(ids(), []);
 
 			broken = false;
@@ -188,7 +188,7 @@ for (const kind of STORE_KINDS) {
 			);
 			const { id } = await ingest(activated('host_old'));
 			// Aged past the budget while failed, then replayed: one more failure must not dead-letter it.
-			const [entry] = await outbox.pending();
+			const [entry] = await pendingEntries(outbox);
 			assert.ok(entry);
 			await outbox.fail(
 				{ ...entry, event: { ...entry.event, receivedAt: Date.now() - 10_000 } },

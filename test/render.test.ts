@@ -10,17 +10,12 @@ import { parseMofh } from '../src/providers/mofh/parse.js';
 import { parseWooxy } from '../src/providers/wooxy/parse.js';
 import { parseXolphin } from '../src/providers/xolphin/parse.js';
 import { COLOURS, renderEvent, renderHeadlines } from '../src/render/alert.js';
-import {
-	codePoints,
-	embedLength,
-	firstMessageSize,
-	fitEmbed,
-	LIMITS,
-	truncate,
-} from '../src/render/limits.js';
+import { renderDigest } from '../src/render/digest.js';
+import { codePoints, embedLength, firstMessageSize, fitEmbed, LIMITS } from '../src/render/limits.js';
 import { embedToText } from '../src/render/plain.js';
 import { renderAccountStatus, renderCertStatus, renderFailed } from '../src/render/state.js';
 import { projectAccount, projectCert } from '../src/state/projections.js';
+import { truncate } from '../src/text.js';
 
 const RECEIVED = Date.UTC(2024, 2, 1, 9, 30, 15, 250);
 const DAY = 86_400_000;
@@ -790,8 +785,9 @@ describe('codePoints', () => {
 });
 
 describe('truncate', () => {
-	test('text within the limit is only trimmed', () => {
-		assert.equal(truncate('  hello  ', 5), 'hello');
+	test('text within the limit is only trimmed, when asked to trim as Discord does', () => {
+		assert.equal(truncate('  hello  ', 5, { trim: true }), 'hello');
+		assert.equal(truncate('  hello  ', 9), '  hello  ');
 		assert.equal(truncate('hello', 100), 'hello');
 		assert.equal(truncate('', 3), '');
 	});
@@ -1298,5 +1294,28 @@ describe('renderAccountStatus: the deletion estimate', () => {
 		assert.equal(estimate(account(daily)), undefined);
 		const unknown = { raw: 'ADMIN_CLOSE : NEW_THING', code: 'NEW_THING', category: 'unknown' } as const;
 		assert.equal(estimate(account(unknown)), undefined);
+	});
+});
+
+describe('the meaning of a DAILY_* suspension', () => {
+	const suspended = (comments: string) =>
+		stamp(parseMofh({ username: 'host_1', status: 'SUSPENDED', comments })) as EventOf<'account.suspended'>;
+
+	test('every renderer shows it: an alert, a digest and /account status', () => {
+		const event = suspended('ADMIN_CLOSE : DAILY_EP');
+		assert.equal(event.reason.code, 'DAILY_EP');
+		const reason = renderEvent(event).fields?.find((field) => field.name === 'Reason')?.value ?? '';
+		assert.match(reason, /daily resource limit \(EP\) was exceeded/);
+		assert.doesNotMatch(reason, /not a documented/);
+		const digest = renderDigest([event, suspended('ADMIN_CLOSE : DAILY_EP')], LIMITS.total).embed;
+		assert.doesNotMatch(JSON.stringify(digest), /not a documented/);
+		assert.match(JSON.stringify(digest), /daily resource limit \(EP\)/);
+		const status = renderAccountStatus(projectAccount(undefined, event));
+		assert.doesNotMatch(JSON.stringify(status), /ot a documented/);
+	});
+
+	test('a code named after an Object property is not documented', () => {
+		const reason = renderEvent(suspended('constructor')).fields?.find((field) => field.name === 'Reason');
+		assert.doesNotMatch(reason?.value ?? '', /function|undefined/);
 	});
 });

@@ -10,7 +10,7 @@ import { inspect } from 'node:util';
 import { Semaphore } from '../src/clients/semaphore.js';
 import { createWooxyClient, type WooxyClientOptions, WooxyError } from '../src/clients/wooxy.js';
 import { startWooxyDouble, type WooxyDoubleOptions } from './doubles/wooxy.js';
-import { within } from './helpers.js';
+import { rejectAfter } from './helpers.js';
 
 const TEST_TIMEOUT = { timeout: 10_000 };
 
@@ -23,9 +23,9 @@ async function setup(
 	const client = createWooxyClient({ apiUrl: double.url, token: double.token, ...clientOptions });
 	t.after(async () => {
 		try {
-			await within(client.close(), 5000, 'client.close');
+			await rejectAfter(client.close(), 5000, 'client.close');
 		} finally {
-			await within(double.close(), 5000, 'double.close');
+			await rejectAfter(double.close(), 5000, 'double.close');
 		}
 	});
 	return { double, client };
@@ -34,7 +34,7 @@ async function setup(
 /** Awaits the rejection (bounded) and returns the WooxyError. */
 async function failure(promise: Promise<unknown>, what = 'the call'): Promise<WooxyError> {
 	try {
-		await within(promise, 5000, what);
+		await rejectAfter(promise, 5000, what);
 	} catch (error) {
 		assert.ok(error instanceof WooxyError, `expected a WooxyError, got ${inspect(error)}`);
 		return error;
@@ -237,7 +237,7 @@ test('30 simultaneous creates: all succeed, never more than 10 in flight', TEST_
 	const calls = Array.from({ length: 30 }, (_, i) => client.createWebhook(hook(i)));
 	await new Promise((resolve) => setImmediate(resolve));
 	clientMax = Math.max(clientMax, client.inFlight);
-	const created = await within(Promise.all(calls), 8000, '30 creates');
+	const created = await rejectAfter(Promise.all(calls), 8000, '30 creates');
 	clearInterval(sampler);
 
 	assert.equal(created.length, 30);
@@ -253,7 +253,7 @@ test('30 simultaneous creates: all succeed, never more than 10 in flight', TEST_
 test('maxConcurrent is honoured and queued calls run in order', TEST_TIMEOUT, async (t) => {
 	const { double, client } = await setup(t, { delayMs: 20 }, { maxConcurrent: 3 });
 	const calls = Array.from({ length: 9 }, (_, i) => client.createWebhook(hook(i)));
-	const created = await within(Promise.all(calls), 5000, '9 creates');
+	const created = await rejectAfter(Promise.all(calls), 5000, '9 creates');
 	assert.ok(double.maxInFlight <= 3 && double.maxInFlight > 1, `double saw ${double.maxInFlight}`);
 	assert.deepEqual(
 		created.map((w) => w.title),
@@ -268,13 +268,13 @@ test('a hanging Wooxy times out and the slot is released', TEST_TIMEOUT, async (
 	const error = await failure(client.listWebhooks());
 	const took = Date.now() - started;
 	assert.equal(error.kind, 'timeout');
-	assert.equal(error.message, 'Wooxy did not answer within 200 ms');
+	assert.equal(error.message, 'Wooxy did not answer rejectAfter 200 ms');
 	assert.ok(took >= 150 && took < 3000, `timed out after ${took} ms`);
 	assert.equal(client.inFlight, 0);
 	assertNoToken(error, double.token);
 
 	// With one slot, this would wait forever if the timed-out call had kept it.
-	const created = await within(client.createWebhook(hook(1)), 3000, 'the call after the timeout');
+	const created = await rejectAfter(client.createWebhook(hook(1)), 3000, 'the call after the timeout');
 	assert.equal(created.id, '1');
 });
 
@@ -283,7 +283,7 @@ test('timeout messages switch to seconds from 1 s up', TEST_TIMEOUT, async (t) =
 	const { double, client } = await setup(t, {}, { timeoutMs: 1000 });
 	double.failNext({ hang: true });
 	const error = await failure(client.listWebhooks());
-	assert.equal(error.message, 'Wooxy did not answer within 1 s');
+	assert.equal(error.message, 'Wooxy did not answer rejectAfter 1 s');
 });
 
 test('connection refused is kind network', TEST_TIMEOUT, async (t) => {
@@ -371,8 +371,8 @@ test('a closed client rejects queued and new calls', TEST_TIMEOUT, async (t) => 
 	await new Promise((resolve) => setImmediate(resolve));
 	const closing = client.close();
 	assert.equal((await failure(queued, 'queued call')).kind, 'config');
-	assert.deepEqual(await within(first, 3000, 'in-flight call'), [], 'the in-flight call finishes');
-	await within(closing, 3000, 'close');
+	assert.deepEqual(await rejectAfter(first, 3000, 'in-flight call'), [], 'the in-flight call finishes');
+	await rejectAfter(closing, 3000, 'close');
 	assert.equal((await failure(client.listWebhooks(), 'call after close')).kind, 'config');
 });
 
@@ -406,7 +406,7 @@ test('Semaphore: FIFO, bounded, abortable while queued', TEST_TIMEOUT, async () 
 		releases[i]?.();
 		await new Promise((resolve) => setImmediate(resolve));
 	}
-	await within(Promise.all(waits), 1000, 'all acquires');
+	await rejectAfter(Promise.all(waits), 1000, 'all acquires');
 	assert.deepEqual(order, [0, 1, 2, 3, 4]);
 	assert.equal(semaphore.active, 0);
 	assert.equal(await semaphore.run(async () => 'done'), 'done');

@@ -4,7 +4,7 @@ import { DeliveryError } from '../src/delivery/errors.js';
 import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
 import { openStore } from '../src/store/store.js';
 import { ManualClock } from './clock.js';
-import { deliveryHarness, eventIds, type HarnessOptions } from './helpers.js';
+import { deliveryHarness, eventIds, type HarnessOptions, pendingEntries } from './helpers.js';
 
 /**
  * How the worker reacts to each kind of failure, on a memory store with a scripted sender. Time is a
@@ -118,7 +118,7 @@ describe('delivery worker', () => {
 		await clock.advance(600_000);
 		assert.equal(worker.status().inOutbox, 3, 'and what the sweeps read');
 		assert.equal(attempts.length, 1, 'one request, then silence');
-		assert.equal((await outbox.pending()).length, 3);
+		assert.equal((await pendingEntries(outbox)).length, 3);
 	});
 
 	it('never sends a destination more than its rate, whatever the backlog', async (t) => {
@@ -176,6 +176,6 @@ describe('outbox paging', () => {
 		await clock.advance(60_000); // sweeps and refills: nothing comes again
 		assert.deepEqual(harness.ids(), ids, 'everything once, in the order received');
 		assert.ok(held <= 8, `at most a page in memory (held ${held})`);
-		assert.equal((await harness.outbox.pending()).length, 0);
+		assert.equal((await pendingEntries(harness.outbox)).length, 0);
 	});
 });

@@ -255,10 +255,3 @@ export function userDomains(value: unknown): UserDomain[] | undefined {
 	}
 	return rows;
 }
-
-/** checkavailable: `1` available, `0` taken; anything else is MOFH's error text. */
-export function availability(answer: MofhAnswer): boolean | undefined {
-	if (answer.kind === 'json' && (answer.value === 1 || answer.value === 0)) return answer.value === 1;
-	if (answer.kind === 'text' && /^[01]$/.test(answer.message)) return answer.message === '1';
-	return undefined;
-}

@@ -13,7 +13,6 @@ import {
 import {
 	type ActionResult,
 	actionResult,
-	availability,
 	type DomainOwner,
 	domainOwner,
 	type MofhAnswer,
@@ -94,7 +93,6 @@ export interface MofhClient {
 	readonly missing: string[];
 	getDomainUser(domain: string): Promise<DomainOwner | null>;
 	getUserDomains(username: string): Promise<UserDomain[]>;
-	checkAvailable(domain: string): Promise<boolean>;
 	/** Resolves with MOFH's answer, done or refused; throws only when there is no answer to show. */
 	suspend(input: SuspendInput): Promise<ActionResult>;
 	unsuspend(key: string): Promise<ActionResult>;
@@ -311,14 +309,6 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			return rows;
 		},
 
-		async checkAvailable(domain) {
-			const name = checked(domain, DOMAIN, 'That is not a domain name.').toLowerCase();
-			const answer = await call('GET', 'checkavailable', { domain: name });
-			const available = availability(answer);
-			if (available === undefined) throw unexpected('checkavailable', answer);
-			return available;
-		},
-
 		async suspend({ key, reason, linked = false }) {
 			const text = reason.trim();
 			if (!text) throw new MofhError('Give a reason for the suspension.', 'input');
@@ -376,7 +366,6 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 const CALLS = [
 	'getDomainUser',
 	'getUserDomains',
-	'checkAvailable',
 	'suspend',
 	'unsuspend',
 	'openTicket',

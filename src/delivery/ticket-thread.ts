@@ -10,7 +10,6 @@ import {
 } from 'discord-api-types/v10';
 import type { TicketEvent } from '../events/event.js';
 import { replyButtons } from '../render/components.js';
-import { truncate } from '../render/limits.js';
 import { ticketThreadName } from '../render/ticket.js';
 import type { TicketState } from '../state/projections.js';
 import {
@@ -19,6 +18,8 @@ import {
 	type TicketThread,
 	ticketThreads,
 } from '../state/ticket-threads.js';
+import type { Store } from '../store/store.js';
+import { truncate } from '../text.js';
 import { toDeliveryError } from './channel.js';
 import { DeliveryError } from './errors.js';
 
@@ -261,5 +262,5 @@ export type TicketThreads = ReturnType<typeof createTicketThreads>;
 
 /** The first line of a ticket message: what a notification or a preview shows. */
 export function ticketHeadline(title: string | undefined, ticketId: string): string {
-	return truncate(title ?? `Ticket #${ticketId}`, 200);
+	return truncate(title ?? `Ticket #${ticketId}`, 200, { trim: true });
 }

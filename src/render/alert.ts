@@ -1,11 +1,12 @@
 import { TimestampStyles, time, userMention } from '@discordjs/formatters';
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import type { Event, EventOf } from '../events/event.js';
-import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { truncate } from '../text.js';
+import { CATEGORY_LABELS, estimatedDeletion, suspensionMeaning } from '../vocabulary/mofh.js';
 import { PROVIDER_FACTS } from '../vocabulary/providers.js';
 import { WOOXY_EVENTS, WOOXY_PROBLEM_EVENTS } from '../vocabulary/wooxy.js';
 import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
-import { fitEmbed, LIMITS, truncate } from './limits.js';
+import { fitEmbed, LIMITS } from './limits.js';
 import { block, code, inline, line } from './markdown.js';
 
 /** Colour by severity. */
@@ -55,7 +56,7 @@ export function renderHeadlines(events: Event[], embeds: APIEmbed[]): string {
 		const subject = 'username' in event && event.username ? ` · ${inline(event.username)}` : '';
 		return `${embeds[i]?.title ?? 'Alert'}${subject}`.replace(/\s+/g, ' ');
 	});
-	return truncate(lines.join('\n'), LIMITS.content);
+	return truncate(lines.join('\n'), LIMITS.content, { trim: true });
 }
 
 /** The part of an embed that depends on the kind of event. */
@@ -113,6 +114,7 @@ function renderBody(event: Event): Body {
 				title: truncate(
 					`Ticket #${line(event.ticketId)} opened${event.subject ? ` · ${line(event.subject)}` : ''}`,
 					LIMITS.title,
+					{ trim: true },
 				),
 				description: event.text ? block(event.text) : '_no text_',
 				color: COLOURS.warning,
@@ -125,7 +127,7 @@ function renderBody(event: Event): Body {
 			};
 		case 'ticket.reply_sent':
 			return {
-				title: truncate(`↩ ${line(event.by.name)} replied to MOFH support`, LIMITS.title),
+				title: truncate(`↩ ${line(event.by.name)} replied to MOFH support`, LIMITS.title, { trim: true }),
 				description: event.text ? block(event.text) : '_no text_',
 				color: COLOURS.neutral,
 				fields: [field('Ticket', inline(event.ticketId)), user(event.username)],
@@ -154,7 +156,7 @@ function renderBody(event: Event): Body {
 
 function renderSuspension(event: EventOf<'account.suspended'>): Body {
 	const { reason } = event;
-	const known = SUSPENSION_REASONS[reason.code];
+	const meaning = suspensionMeaning(reason.code);
 	const temporary = reason.category === 'temporary';
 	const title =
 		reason.closedBy === 'reseller' && reason.code === 'RES_CLOSE'
@@ -165,11 +167,7 @@ function renderSuspension(event: EventOf<'account.suspended'>): Body {
 	const deletion = estimatedDeletion(event.receivedAt, reason);
 	const fields: APIEmbedField[] = [
 		user(event.username),
-		field(
-			'Reason',
-			`${inline(reason.code)} ${known ? `— ${known.meaning}` : '— not a documented MOFH reason'}`,
-			false,
-		),
+		field('Reason', `${inline(reason.code)} — ${meaning ?? 'not a documented MOFH reason'}`, false),
 		field('Category', CATEGORY_LABELS[reason.category]),
 	];
 	if (reason.closedBy)

@@ -5,7 +5,7 @@ import {
 	ComponentType,
 } from 'discord-api-types/v10';
 import { type AccountAction, type Event, isTicketEvent } from '../events/event.js';
-import { truncate } from './limits.js';
+import { truncate } from '../text.js';
 
 /**
  * Buttons, and the custom ids they carry. A custom id comes back from Discord as data: each has one
@@ -98,7 +98,7 @@ export function replyButtons(ticketIds: readonly string[]): ButtonRow[] {
 		(id): APIButtonComponentWithCustomId => ({
 			type: ComponentType.Button,
 			style: ButtonStyle.Primary,
-			label: ids.length === 1 ? 'Reply' : truncate(`Reply · #${id}`, COMPONENT_LIMITS.label),
+			label: ids.length === 1 ? 'Reply' : truncate(`Reply · #${id}`, COMPONENT_LIMITS.label, { trim: true }),
 			custom_id: replyButtonId(id),
 		}),
 	);
@@ -127,7 +127,10 @@ export function statusButtons(usernames: readonly (string | undefined)[]): Butto
 		(username): APIButtonComponentWithCustomId => ({
 			type: ComponentType.Button,
 			style: ButtonStyle.Secondary,
-			label: names.size === 1 ? 'Status' : truncate(`Status · ${username}`, COMPONENT_LIMITS.label),
+			label:
+				names.size === 1
+					? 'Status'
+					: truncate(`Status · ${username}`, COMPONENT_LIMITS.label, { trim: true }),
 			custom_id: statusButtonId(username),
 		}),
 	);

@@ -1,10 +1,11 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import type { Event, EventKind } from '../events/event.js';
-import { CATEGORY_LABELS, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { truncate } from '../text.js';
+import { CATEGORY_LABELS, suspensionMeaning } from '../vocabulary/mofh.js';
 import { PROVIDER_FACTS } from '../vocabulary/providers.js';
 import { WOOXY_EVENTS } from '../vocabulary/wooxy.js';
 import { COLOURS } from './alert.js';
-import { codePoints, embedLength, LIMITS, truncate } from './limits.js';
+import { codePoints, embedLength, LIMITS } from './limits.js';
 import { inline, line } from './markdown.js';
 
 /**
@@ -40,7 +41,7 @@ function subjectOf(event: Event): string {
 	else if (event.kind === 'domain.added' || event.kind === 'domain.removed')
 		subject = event.domain ? `${event.username}(${event.domain})` : event.username;
 	else subject = 'username' in event && event.username ? event.username : '?';
-	return truncate(subject.replace(CLEAN_SUBJECT, '_'), 80) || '?';
+	return truncate(subject.replace(CLEAN_SUBJECT, '_'), 80, { trim: true }) || '?';
 }
 
 /** The breakdown a digest counts by (a suspension's reason, an e-mail's event name), with its meaning. */
@@ -48,8 +49,7 @@ function groupOf(event: Event): { key: string; meaning?: string } {
 	switch (event.kind) {
 		case 'account.suspended': {
 			const { code, category } = event.reason;
-			const known = Object.hasOwn(SUSPENSION_REASONS, code) ? SUSPENSION_REASONS[code] : undefined;
-			const meaning = known?.meaning ?? 'not a documented MOFH reason';
+			const meaning = suspensionMeaning(code) ?? 'not a documented MOFH reason';
 			return { key: code || '(empty)', meaning: `${meaning} · ${CATEGORY_LABELS[category]}` };
 		}
 		case 'account.sql_cluster':
@@ -130,7 +130,7 @@ function digestOf(events: Event[], room: number): APIEmbed | undefined {
 	const fields: APIEmbedField[] = [{ name: 'Received', value: timeRange(first.receivedAt, last.receivedAt) }];
 	for (const [key, group] of groups) {
 		// The key is provider text (an SQL cluster's status, a Wooxy event name): data, not markdown.
-		const name = key ? line(truncate(key, 100)) : 'Usernames';
+		const name = key ? line(truncate(key, 100, { trim: true })) : 'Usernames';
 		const label = key ? `${name} · ${group.subjects.length}` : name;
 		wrap(group.subjects).forEach((value, i) => {
 			fields.push({ name: i === 0 ? label : `${name} (cont.)`, value });
@@ -145,7 +145,7 @@ function digestOf(events: Event[], room: number): APIEmbed | undefined {
 		},
 		timestamp: new Date(last.receivedAt).toISOString(),
 	};
-	if (description) embed.description = truncate(description, LIMITS.description);
+	if (description) embed.description = truncate(description, LIMITS.description, { trim: true });
 	if (fields.length > LIMITS.fields || embedLength(embed) > room) return undefined;
 	return embed;
 }

@@ -1,5 +1,5 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
-import { codePoints, truncate as cut } from '../text.js';
+import { codePoints, truncate } from '../text.js';
 
 /** Discord's message limits (shared/discord/PLATFORM.md §1). Counted in code points, not UTF-16 units. */
 export const LIMITS = {
@@ -23,11 +23,6 @@ export const LIMITS = {
 
 export { codePoints };
 
-/** Trims (Discord does before counting) and cuts to `max` code points, ending with an ellipsis. */
-export function truncate(text: string, max: number): string {
-	return cut(text.trim(), max);
-}
-
 /** The characters an embed counts toward the 6000 total. */
 export function embedLength(embed: APIEmbed): number {
 	let total = codePoints(embed.title ?? '') + codePoints(embed.description ?? '');
@@ -42,16 +37,19 @@ export function embedLength(embed: APIEmbed): number {
  */
 export function fitEmbed(embed: APIEmbed): APIEmbed {
 	const fitted: APIEmbed = { ...embed };
-	if (embed.title !== undefined) fitted.title = truncate(embed.title, LIMITS.title);
-	if (embed.description !== undefined) fitted.description = truncate(embed.description, LIMITS.description);
-	if (embed.footer) fitted.footer = { ...embed.footer, text: truncate(embed.footer.text, LIMITS.footer) };
-	if (embed.author) fitted.author = { ...embed.author, name: truncate(embed.author.name, LIMITS.author) };
+	if (embed.title !== undefined) fitted.title = truncate(embed.title, LIMITS.title, { trim: true });
+	if (embed.description !== undefined)
+		fitted.description = truncate(embed.description, LIMITS.description, { trim: true });
+	if (embed.footer)
+		fitted.footer = { ...embed.footer, text: truncate(embed.footer.text, LIMITS.footer, { trim: true }) };
+	if (embed.author)
+		fitted.author = { ...embed.author, name: truncate(embed.author.name, LIMITS.author, { trim: true }) };
 	if (embed.fields) {
 		fitted.fields = embed.fields.slice(0, LIMITS.fields).map(
 			(field): APIEmbedField => ({
 				...field,
-				name: truncate(field.name, LIMITS.fieldName) || '—',
-				value: truncate(field.value, LIMITS.fieldValue) || '—',
+				name: truncate(field.name, LIMITS.fieldName, { trim: true }) || '—',
+				value: truncate(field.value, LIMITS.fieldValue, { trim: true }) || '—',
 			}),
 		);
 	}
@@ -59,7 +57,7 @@ export function fitEmbed(embed: APIEmbed): APIEmbed {
 	let over = embedLength(fitted) - LIMITS.total;
 	if (over > 0 && fitted.description) {
 		const keep = Math.max(0, codePoints(fitted.description) - over);
-		fitted.description = keep > 1 ? truncate(fitted.description, keep) : undefined;
+		fitted.description = keep > 1 ? truncate(fitted.description, keep, { trim: true }) : undefined;
 		if (!fitted.description) delete fitted.description;
 		over = embedLength(fitted) - LIMITS.total;
 	}

@@ -1,6 +1,6 @@
 import { codeBlock as fence, inlineCode } from '@discordjs/formatters';
-import { dropBidiControls, prefix } from '../text.js';
-import { LIMITS, truncate } from './limits.js';
+import { dropBidiControls, prefix, truncate } from '../text.js';
+import { LIMITS } from './limits.js';
 
 /**
  * Provider text as data in Discord markdown. Everything a callback or a provider API says goes through
@@ -75,7 +75,7 @@ export function inline(text: string): string {
 		.replace(/\s+/g, ' ')
 		.replace(/</g, `<${ZWSP}`)
 		.replace(/(?<![\w.+-])@(everyone|here)/gi, `@${ZWSP}$1`);
-	const cut = truncate(clean, 1000);
+	const cut = truncate(clean, 1000, { trim: true });
 	return cut ? inlineCode(cut) : '—';
 }
 

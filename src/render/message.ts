@@ -1,8 +1,9 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
+import { truncate } from '../text.js';
 import { renderEvent, renderHeadlines } from './alert.js';
 import { foldKey, renderDigest } from './digest.js';
-import { embedLength, firstMessageSize, LIMITS, truncate } from './limits.js';
+import { embedLength, firstMessageSize, LIMITS } from './limits.js';
 
 /** One Discord message composed from the head of a destination's backlog. */
 export interface ComposedMessage {
@@ -63,5 +64,5 @@ export function composeMessage(events: Event[], fold: boolean): ComposedMessage 
 		headlines.push(renderHeadlines([event], [embed]));
 		used += embedLength(embed);
 	}
-	return { ids, content: truncate(headlines.join('\n'), LIMITS.content), embeds };
+	return { ids, content: truncate(headlines.join('\n'), LIMITS.content, { trim: true }), embeds };
 }

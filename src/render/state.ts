@@ -3,7 +3,7 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
 import { summarize } from '../events/summary.js';
 import type { AccountState, CertState } from '../state/projections.js';
-import { CATEGORY_LABELS, estimatedDeletion, SUSPENSION_REASONS } from '../vocabulary/mofh.js';
+import { CATEGORY_LABELS, estimatedDeletion, suspensionMeaning } from '../vocabulary/mofh.js';
 import { XOLPHIN_STATE_MEANINGS } from '../vocabulary/xolphin.js';
 import { COLOURS } from './alert.js';
 import { fitEmbed } from './limits.js';
@@ -47,7 +47,7 @@ export function renderAccountStatus(account: AccountState): APIEmbed {
 	if (account.key) fields.push({ name: 'Key', value: inline(account.key), inline: true });
 	if (suspended && account.suspension) {
 		const reason = account.suspension;
-		const meaning = SUSPENSION_REASONS[reason.code]?.meaning ?? 'Not a documented MOFH reason.';
+		const meaning = suspensionMeaning(reason.code) ?? 'Not a documented MOFH reason.';
 		const deletion = estimatedDeletion(since, reason);
 		fields.push(
 			{ name: 'Suspension reason', value: `${inline(reason.code)} — ${meaning}`, inline: false },

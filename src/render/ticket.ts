@@ -3,8 +3,9 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import type { TicketEvent } from '../events/event.js';
 import type { TicketState } from '../state/projections.js';
 import type { TicketThreads } from '../state/ticket-threads.js';
+import { truncate } from '../text.js';
 import { COLOURS, renderEvent } from './alert.js';
-import { codePoints, fitEmbed, LIMITS, truncate } from './limits.js';
+import { codePoints, fitEmbed, LIMITS } from './limits.js';
 import { block, inline, line, stripControls } from './markdown.js';
 
 /** Pure renderers of a MOFH ticket's conversation: thread names, its messages, `/ticket status`. */
@@ -23,7 +24,7 @@ export function ticketThreadName(ticketId: string, subject: string | undefined, 
 		subject?.trim() ||
 		stripControls(text).replace(/\s+/g, ' ').trim().split(' ').slice(0, FIRST_WORDS).join(' ');
 	const name = about ? `Ticket #${ticketId} · ${about}` : `Ticket #${ticketId}`;
-	return truncate(stripControls(name).replace(/\s+/g, ' ').trim(), THREAD_NAME_MAX);
+	return truncate(stripControls(name).replace(/\s+/g, ' ').trim(), THREAD_NAME_MAX, { trim: true });
 }
 
 /** Room left for text in one embed description, under Discord's 4096 with a margin for the part marker. */
@@ -43,7 +44,7 @@ export function ticketMessages(event: TicketEvent): APIEmbed[] {
 		i === 0
 			? fitEmbed({ ...alert, description: `${part}\n\n_(1/${total}, continued below)_` })
 			: fitEmbed({
-					title: truncate(`${alert.title ?? 'Ticket'} (${i + 1}/${total})`, LIMITS.title),
+					title: truncate(`${alert.title ?? 'Ticket'} (${i + 1}/${total})`, LIMITS.title, { trim: true }),
 					description: part,
 					color: alert.color ?? COLOURS.info,
 					footer: { text: `${alert.footer?.text ?? ''} · part ${i + 1}/${total}` },
@@ -145,7 +146,7 @@ export function renderTicketStatus(
 	const turns = (ticket?.replies ?? []).map((turn) => {
 		const who = turn.by ? ` · ${line(turn.by)}` : '';
 		const said = line(turn.text);
-		return `**${TURN_LABELS[turn.kind]}**${who} · ${time(seconds(turn.at), TimestampStyles.ShortDateTime)}\n${truncate(said, 300) || '_no text_'}`;
+		return `**${TURN_LABELS[turn.kind]}**${who} · ${time(seconds(turn.at), TimestampStyles.ShortDateTime)}\n${truncate(said, 300, { trim: true }) || '_no text_'}`;
 	});
 	// Newest kept: drop the oldest turns until the rest fits the description.
 	const shown: string[] = [];
@@ -164,6 +165,7 @@ export function renderTicketStatus(
 		title: truncate(
 			`Ticket #${line(ticketId)}${ticket?.subject ? ` · ${line(ticket.subject)}` : ''}`,
 			LIMITS.title,
+			{ trim: true },
 		),
 		description,
 		color: ticket?.status === 'closed' ? COLOURS.neutral : COLOURS.info,

@@ -115,12 +115,6 @@ export function createOutbox(
 			]);
 			return moved;
 		},
-		/** Every pending entry, oldest first (ids sort by receive time). */
-		async pending(): Promise<OutboxEntry[]> {
-			const entries: OutboxEntry[] = [];
-			for await (const entry of scan()) entries.push(entry);
-			return entries.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
-		},
 		/** Every pending entry, in the store's order, one at a time: memory does not grow with the outbox. */
 		scan,
 		/**

@@ -41,8 +41,8 @@ export const SUSPENSION_REASONS: Record<string, { category: SuspensionCategory; 
 export function suspensionReason(
 	code: string,
 ): { category: SuspensionCategory; meaning: string } | undefined {
-	const known = SUSPENSION_REASONS[code];
-	if (known) return known;
+	// Own keys only: `constructor` or `__proto__` from a callback must not find Object's.
+	if (Object.hasOwn(SUSPENSION_REASONS, code)) return SUSPENSION_REASONS[code];
 	const daily = /^DAILY_([A-Z0-9]+)$/.exec(code);
 	if (daily)
 		return {
@@ -51,6 +51,9 @@ export function suspensionReason(
 		};
 	return undefined;
 }
+
+/** What a reason code means, for every renderer: documented codes and the `DAILY_*` family alike. */
+export const suspensionMeaning = (code: string): string | undefined => suspensionReason(code)?.meaning;
 
 export const CATEGORY_LABELS: Record<SuspensionCategory, string> = {
 	permanent: 'Permanent',

@@ -24,7 +24,7 @@ import {
 	TextInputStyle,
 } from 'discord.js';
 import { request } from 'undici';
-import { within } from '../helpers.js';
+import { rejectAfter } from '../helpers.js';
 import { type DiscordDoubleOptions, startDiscordDouble } from './discord.js';
 
 async function setup(t: TestContext, options: DiscordDoubleOptions = {}) {
@@ -39,8 +39,8 @@ async function setup(t: TestContext, options: DiscordDoubleOptions = {}) {
 		const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: double.apiUrl } });
 		clients.push(client);
 		const ready = once(client, Events.ClientReady);
-		await within(client.login(double.token), 5000, 'login');
-		await within(ready, 5000, 'ClientReady');
+		await rejectAfter(client.login(double.token), 5000, 'login');
+		await rejectAfter(ready, 5000, 'ClientReady');
 		return client;
 	};
 	return { double, rest, login };

@@ -22,7 +22,7 @@ import {
 	Routes,
 	SlashCommandBuilder,
 } from 'discord.js';
-import { within } from '../helpers.js';
+import { rejectAfter } from '../helpers.js';
 import { type DiscordDouble, type DiscordDoubleOptions, startDiscordDouble } from './discord.js';
 
 const READY_TIMEOUT_MS = 5000;
@@ -40,8 +40,8 @@ async function setup(t: TestContext, options: DiscordDoubleOptions = {}) {
 		const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: double.apiUrl } });
 		clients.push(client);
 		const ready = once(client, Events.ClientReady);
-		await within(client.login(double.token), READY_TIMEOUT_MS, 'login');
-		await within(ready, READY_TIMEOUT_MS, 'ClientReady');
+		await rejectAfter(client.login(double.token), READY_TIMEOUT_MS, 'login');
+		await rejectAfter(ready, READY_TIMEOUT_MS, 'ClientReady');
 		return client;
 	};
 	return { double, rest, login };
@@ -88,7 +88,7 @@ test('login with the wrong token is refused', async (t) => {
 	const { double } = await setup(t);
 	const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: double.apiUrl } });
 	t.after(() => client.destroy());
-	await assert.rejects(within(client.login('wrong-token'), 5000, 'login'), /token/i);
+	await assert.rejects(rejectAfter(client.login('wrong-token'), 5000, 'login'), /token/i);
 	assert.equal(double.requests[0]?.status, 401);
 	assert.equal(double.gatewayConnections, 0);
 });
@@ -134,7 +134,7 @@ test('an injected chat-input interaction reaches discord.js and its replies are 
 			],
 		}),
 	);
-	const interaction = await within(handled, 3000, 'interactionCreate + replies');
+	const interaction = await rejectAfter(handled, 3000, 'interactionCreate + replies');
 
 	assert.equal(interaction.commandName, 'wooxy');
 	assert.equal(interaction.options.getSubcommand(), 'create');
@@ -179,7 +179,7 @@ test('a second acknowledgement of one interaction answers 40060', async (t) => {
 		});
 	});
 	double.injectInteraction(double.makeChatInputInteraction({ commandName: 'account' }));
-	const error = await within(second, 3000, 'second callback');
+	const error = await rejectAfter(second, 3000, 'second callback');
 	assert.ok(isApiError(400, 40060)(error));
 	assert.equal(double.interactionResponses.length, 1);
 });
@@ -189,7 +189,7 @@ test('the gateway resumes after a drop and keeps delivering interactions', async
 	const client = await login();
 	const resumed = once(client, Events.ShardResume);
 	double.closeGateway(4000);
-	await within(resumed, 5000, 'ShardResume');
+	await rejectAfter(resumed, 5000, 'ShardResume');
 	assert.equal(double.gatewayConnections, 2);
 	assert.equal(double.identifies.length, 1, 'resumed, not re-identified');
 	assert.ok(
@@ -199,7 +199,7 @@ test('the gateway resumes after a drop and keeps delivering interactions', async
 
 	const got = once(client, Events.InteractionCreate);
 	double.injectInteraction(double.makeChatInputInteraction({ commandName: 'wooxy' }));
-	await within(got, 3000, 'interactionCreate after resume');
+	await rejectAfter(got, 3000, 'interactionCreate after resume');
 });
 
 test('command registration returns the commands with ids', async (t) => {
@@ -258,7 +258,7 @@ test('a user-scoped 429 is waited out by @discordjs/rest and the message is crea
 	});
 
 	const started = Date.now();
-	const message = (await within(
+	const message = (await rejectAfter(
 		client.post(Routes.channelMessages(channelOf(double)), { body: { content: 'cert expires soon' } }),
 		5000,
 		'rate-limited post',
@@ -412,7 +412,7 @@ test('a lost response plus enforce_nonce does not duplicate; a hung request time
 	double.fail({ method: 'POST', path: /messages$/, hang: true });
 	const impatient = new REST({ api: double.apiUrl, timeout: 200, retries: 0 }).setToken(double.token);
 	await assert.rejects(
-		within(
+		rejectAfter(
 			impatient.post(Routes.channelMessages(channelOf(double)), { body: { content: 'x' } }),
 			3000,
 			'timeout',

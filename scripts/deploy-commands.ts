@@ -2,7 +2,7 @@
  * `npm run commands:deploy`: registers hookcord's slash commands in each staff server named by
  * DISCORD_GUILD_ID (guild-scoped: they appear at once, and only there). A bulk overwrite, so removed
  * commands disappear too. Run it after changing commands, not on every start: creates are limited per day
- * (PLATFORM.md §2). There is no global registration: commands refuse to run outside DISCORD_GUILD_ID, so
+ * (docs/discord.md §2). There is no global registration: commands refuse to run outside DISCORD_GUILD_ID, so
  * showing them in every server the bot is in would only show commands that refuse.
  */
 import { REST } from '@discordjs/rest';

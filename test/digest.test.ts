@@ -31,7 +31,7 @@ function stamp(event: ParsedEvent, receivedAt = RECEIVED + serial * 1000): Event
 	return { ...event, id: `0mid${String(serial).padStart(16, '0')}`, receivedAt } as Event;
 }
 
-/** Every Discord limit a message must keep (PLATFORM.md §1), counted in code points. */
+/** Every Discord limit a message must keep (docs/discord.md §1), counted in code points. */
 function assertWithinLimits(message: { content: string; embeds: APIEmbed[] }): void {
 	assert.ok(codePoints(message.content) <= LIMITS.content, 'content ≤ 2000');
 	assert.ok(message.embeds.length <= LIMITS.embedsPerMessage, '≤ 10 embeds');

@@ -235,7 +235,7 @@ export async function rejectAfter<T>(promise: Promise<T>, ms: number, what: stri
 	}
 }
 
-/** Wooxy's documented webhook body (NOTES.md C.1), with the comma the doc's example misses. */
+/** Wooxy's documented webhook body (docs/providers.md C.1), with the comma the doc's example misses. */
 export const WOOXY_EXAMPLE = {
 	datetime: 1234567890,
 	event: 'read',

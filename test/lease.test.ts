@@ -122,7 +122,10 @@ for (const kind of ['redis', 'postgres'] as const) {
 
 			const lost = (error: unknown) => error instanceof LeaseLostError;
 			await assert.rejects(outbox.update({ ...entry, attempts: 2 }), lost);
-			await assert.rejects(outbox.setBatch('channel:2', { nonce: 'n', ids: ['e1'] }), lost);
+			await assert.rejects(
+				outbox.setBatch('channel:2', { nonce: 'n', ids: ['e1'], content: '', embeds: [] }),
+				lost,
+			);
 			await assert.rejects(outbox.clearBatch('channel:2'), lost);
 			await assert.rejects(outbox.fail(entry, 'channel:1', 0), lost);
 			assert.equal(
@@ -218,13 +221,21 @@ describe('fencing: what a leader that lost its lease may still do', () => {
 		await store.commit([write]);
 		const lost = (error: unknown) => error instanceof LeaseLostError;
 		await assert.rejects(fenced.update({ ...entry, attempts: 3 }), lost);
-		await assert.rejects(fenced.setBatch('channel:1', { nonce: 'n', ids: ['e1'] }), lost);
-		await outbox.setBatch('channel:2', { nonce: 'm', ids: ['e1'] });
+		await assert.rejects(
+			fenced.setBatch('channel:1', { nonce: 'n', ids: ['e1'], content: '', embeds: [] }),
+			lost,
+		);
+		await outbox.setBatch('channel:2', { nonce: 'm', ids: ['e1'], content: '', embeds: [] });
 		await assert.rejects(fenced.clearBatch('channel:2'), lost, 'the new leader may own that record now');
 		await assert.rejects(fenced.fail(entry, 'channel:1', 0), lost);
 		assert.equal(((await store.outbox.get(outboxKey('channel:1', 'e1'))) as OutboxEntry).attempts, 0);
 		assert.equal(await outbox.getBatch('channel:1'), undefined);
-		assert.deepEqual(await outbox.getBatch('channel:2'), { nonce: 'm', ids: ['e1'] });
+		assert.deepEqual(await outbox.getBatch('channel:2'), {
+			nonce: 'm',
+			ids: ['e1'],
+			content: '',
+			embeds: [],
+		});
 		assert.deepEqual(await outbox.listFailed(), []);
 		await fenced.remove('channel:1', ['e1']); // it is on Discord, whoever leads now
 		assert.deepEqual(await pendingEntries(fenced), []);

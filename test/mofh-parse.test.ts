@@ -1,6 +1,6 @@
 /**
- * MOFH callback parsing: every documented status (shared/providers/000), the real-world quirks of
- * NOTES.md A.1, ticket callbacks, malformed input, and the form-field helpers underneath.
+ * MOFH callback parsing: every documented status (docs/providers.md A.1), the real-world quirks of
+ * docs/providers.md A.1, ticket callbacks, malformed input, and the form-field helpers underneath.
  */
 
 import assert from 'node:assert/strict';
@@ -126,7 +126,7 @@ describe('parseMofh: SUSPENDED with every documented reason', () => {
 	}
 });
 
-describe('parseSuspensionReason: real-world quirks (NOTES.md A.1)', () => {
+describe('parseSuspensionReason: real-world quirks (docs/providers.md A.1)', () => {
 	const cases: { raw: string; expected: Omit<SuspensionReason, 'raw'> }[] = [
 		// The wrappers name who closed the account; an admin's words after ADMIN_CLOSE are no code.
 		{
@@ -367,7 +367,7 @@ describe('parseMofh: ticket callbacks', () => {
 		);
 	});
 
-	test('the close text with spaces around <br> (NOTES.md wording) reads the same', () => {
+	test('the close text with spaces around <br> (docs/providers.md A.1 wording) reads the same', () => {
 		const event = expectKind(
 			parseMofh({
 				callback_type: 'ticket',

@@ -1,6 +1,6 @@
 /**
  * Event ─▶ Discord embed: what staff see for every kind of event, and Discord's embed limits
- * (shared/discord/PLATFORM.md §1) under hostile input, counted in code points.
+ * (docs/discord.md §1) under hostile input, counted in code points.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

@@ -1,6 +1,6 @@
 /**
- * Xolphin webhook parameters (shared/providers/001, NOTES.md B.1) and Wooxy webhook bodies
- * (shared/providers/002, NOTES.md C.1).
+ * Xolphin webhook parameters (docs/providers.md B.1) and Wooxy webhook bodies
+ * (docs/providers.md C.1).
  */
 
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * MOFH reseller API answers ─▶ meaning. Pure. Every known call answers HTTP 200 and puts the outcome in
- * a body whose format does not follow the path (shared/providers/MOFH-API.md §1): XML with a status,
+ * a body whose format does not follow the path (docs/providers.md A.2): XML with a status,
  * plain text, a bare JSON array, `null`, `1`/`0`, or a `cpanelresult` JSON error. Texts carry typos,
  * doubled spaces, `<script>` elements and trailing " .  ." runs, so they are cleaned and matched by
  * substring, as the MOFH client's maintainer advises.
@@ -182,7 +182,7 @@ function classify(message: string): ActionRefusal {
 	if (/no account mat\w*ing/i.test(message)) return 'unknown_key';
 	if (/admin suspended/i.test(message)) return 'admin_suspended';
 	if (/not currently suspended/i.test(message)) {
-		// An unknown key gives the same text with an empty status (MOFH-API.md, unsuspendacct).
+		// An unknown key gives the same text with an empty status (docs/providers.md A.2, unsuspendacct).
 		return /status\s*:\s*\)/i.test(message) ? 'unknown_key' : 'not_suspended';
 	}
 	if (/not active/i.test(message)) return 'not_active';

@@ -25,7 +25,7 @@ import {
 export type { ActionResult, DomainOwner, UserDomain };
 
 /**
- * MOFH reseller API client (shared/providers/MOFH-API.md). Account calls (suspend, unsuspend) are POSTs
+ * MOFH reseller API client (docs/providers.md A.2). Account calls (suspend, unsuspend) are POSTs
  * with HTTP Basic auth and form fields, naming the account by its 8-character **key**; look-ups are
  * GETs with `api_user`/`api_key` in the query, naming it by its **vPanel username** or a domain.
  * Timeouts follow InfinityFree's client: connect 5 s, GET 10 s, POST 60 s. A FIFO semaphore bounds
@@ -104,7 +104,7 @@ export interface MofhClient {
 	close(): Promise<void>;
 }
 
-/** 1–8 letters and digits, chosen at createacct (MOFH-API.md, Identifiers). */
+/** 1–8 letters and digits, chosen at createacct (docs/providers.md A.2, Identifiers). */
 export const ACCOUNT_KEY = /^[A-Za-z0-9]{1,8}$/;
 /** vPanel usernames, `<prefix>_<digits>`, taken as leniently as the callback parser takes them. */
 export const VPANEL_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -140,7 +140,7 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 
 	/**
 	 * `auth`: look-ups (GET) send the credentials as `api_user`/`api_key` in the query; account calls (POST)
-	 * as HTTP Basic; ticket calls want both (MOFH-API.md §2 Tickets): Basic, the parameters in the form
+	 * as HTTP Basic; ticket calls want both (docs/providers.md A.3): Basic, the parameters in the form
 	 * body and the credentials also in the query, as the community docs send them.
 	 */
 	async function call(

@@ -5,7 +5,7 @@ import { UserFacingError } from '../errors.js';
 import { connections, formatDuration, parseBase, readBody, transportFailure } from './http.js';
 
 /**
- * Wooxy API client (shared/providers/NOTES.md C.2 and the webhook-create page): every call is a POST with
+ * Wooxy API client (docs/providers.md C.2 and the webhook-create page): every call is a POST with
  * a JSON body to `https://api.wooxy.com/v3/…`, authenticated by the `Access-Token` header. Wooxy asks for
  * "no more than 10 concurrent API requests", so one client is meant to be shared by the whole process: a
  * FIFO semaphore keeps at most `maxConcurrent` requests in flight, later calls queue.

@@ -137,7 +137,7 @@ export type ParsedEvent = Event extends infer E
 export const TOPICS = ['ACCOUNTS', 'SUSPENSIONS', 'DOMAINS', 'TICKETS', 'CERTS', 'EMAIL', 'OPS'] as const;
 export type Topic = (typeof TOPICS)[number];
 
-/** DESIGN.md topics; an unrecognized event goes where its provider's events go. */
+/** The topics (README, Configuration); an unrecognized event goes where its provider's events go. */
 export function topicOf(event: Pick<Event, 'kind' | 'provider'> & { action?: AccountAction }): Topic {
 	switch (event.kind) {
 		case 'account.suspended':

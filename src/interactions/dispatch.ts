@@ -15,7 +15,7 @@ import type { ButtonHandler, Command, Invocation, ModalHandler } from './define-
 import { Responder, type SendInitial } from './responder.js';
 import { refuseStaff, type StaffPolicy } from './staff.js';
 
-/** Answer before Discord's 3-second window closes (PLATFORM.md §1). */
+/** Answer before Discord's 3-second window closes (docs/discord.md §1). */
 const AUTO_DEFER_MS = 2_200;
 
 export type Dispatch = (interaction: APIInteraction, sendInitial: SendInitial) => Promise<void>;

@@ -89,7 +89,7 @@ export class Responder {
 			});
 			return;
 		}
-		// After a defer the visibility was fixed by the defer itself (PLATFORM.md §1).
+		// After a defer the visibility was fixed by the defer itself (docs/discord.md §1).
 		await this.rest.patch(Routes.webhookMessage(this.interaction.application_id, this.interaction.token), {
 			body,
 			auth: false,

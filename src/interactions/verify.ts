@@ -3,7 +3,7 @@ import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 /** DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow it. */
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
-/** How far a request's timestamp may be from our clock, as Stripe and Svix allow (RELIABILITY-ANCHORS.md). */
+/** How far a request's timestamp may be from our clock, as Stripe and Svix allow (docs.stripe.com/webhooks#verify-manually, docs.svix.com/receiving/verifying-payloads/how-manual). */
 export const TIMESTAMP_TOLERANCE_S = 300;
 
 export function publicKeyFromHex(hex: string): KeyObject {
@@ -15,7 +15,7 @@ export function publicKeyFromHex(hex: string): KeyObject {
 }
 
 /**
- * Discord's request signature: Ed25519 over `timestamp + rawBody` (PLATFORM.md §3). Never throws:
+ * Discord's request signature: Ed25519 over `timestamp + rawBody` (docs/discord.md §3). Never throws:
  * anything malformed is simply not a valid signature. A timestamp outside the tolerance is refused so a
  * captured request cannot be replayed later.
  */

@@ -27,7 +27,7 @@ export function renderConfirmation(request: ActionRequest): APIEmbed {
 	];
 	if (suspend) {
 		fields.push(
-			// MOFH stores a reseller's reason as `RES_CLOSE : <reason>` (MOFH-API.md, suspendacct).
+			// MOFH stores a reseller's reason as `RES_CLOSE : <reason>` (docs/providers.md A.2, suspendacct).
 			{
 				name: 'Reason, as MOFH will store it',
 				value: inline(`RES_CLOSE : ${request.reason ?? ''}`),

@@ -1,7 +1,7 @@
 import type { APIEmbed, APIEmbedField } from 'discord-api-types/v10';
 import { codePoints, truncate } from '../text.js';
 
-/** Discord's message limits (shared/discord/PLATFORM.md §1). Counted in code points, not UTF-16 units. */
+/** Discord's message limits (docs/discord.md §1). Counted in code points, not UTF-16 units. */
 export const LIMITS = {
 	title: 256,
 	description: 4096,

@@ -2,7 +2,7 @@
 export type SuspensionCategory = 'permanent' | 'temporary' | 'inactivity' | 'unknown';
 
 /**
- * MOFH's documented suspension reasons (shared/providers/000, NOTES.md A.1), plus `DAILY_CPU`, which real
+ * MOFH's documented suspension reasons (docs/providers.md A.1), plus `DAILY_CPU`, which real
  * callbacks carry as `ADMIN_CLOSE : DAILY_cpu` although no document lists it.
  */
 export const SUSPENSION_REASONS: Record<string, { category: SuspensionCategory; meaning: string }> = {
@@ -64,7 +64,7 @@ export const CATEGORY_LABELS: Record<SuspensionCategory, string> = {
 
 /**
  * When MOFH will likely delete a suspended account: about 60 days after a permanent suspension, about 2
- * after an inactivity one (000_*.txt). A temporary suspension is lifted, not followed by deletion, and
+ * after an inactivity one (docs/providers.md A.1). A temporary suspension is lifted, not followed by deletion, and
  * for a reason nobody documented hookcord does not guess: both have no estimate.
  */
 export function estimatedDeletion(

@@ -1,4 +1,4 @@
-/** Xolphin's documented webhook `State` values (shared/providers/001). */
+/** Xolphin's documented webhook `State` values (docs/providers.md B.1). */
 export const XOLPHIN_STATES = [
 	'PhonecallDelayed',
 	'Phone',
@@ -11,7 +11,7 @@ export const XOLPHIN_STATES = [
 ] as const;
 export type XolphinState = (typeof XOLPHIN_STATES)[number];
 
-/** What each Xolphin `State` means (shared/providers/001), and whether it needs someone to act. */
+/** What each Xolphin `State` means (docs/providers.md B.1), and whether it needs someone to act. */
 export const XOLPHIN_STATE_MEANINGS: Record<XolphinState, { meaning: string; problem: boolean }> = {
 	PhonecallDelayed: { meaning: 'The validation call has been delayed.', problem: false },
 	Phone: { meaning: 'The validation call could not be completed.', problem: true },

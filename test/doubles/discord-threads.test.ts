@@ -1,5 +1,5 @@
 /**
- * The Discord double's threads, forum posts, thread webhooks and modals (PLATFORM.md §7), proven against
+ * The Discord double's threads, forum posts, thread webhooks and modals (docs/discord.md §6), proven against
  * discord.js 14 / @discordjs/rest 2 on 127.0.0.1: what a second thread for one message answers, how an
  * archived thread comes back, what a forum takes, and the modal round trip.
  */

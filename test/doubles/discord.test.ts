@@ -76,7 +76,7 @@ test('discord.js logs in and emits ClientReady with the guild cached', async (t)
 	assert.equal(double.identifies.length, 1);
 	assert.equal(double.identifies[0]?.token, double.token);
 	assert.deepEqual(double.gatewayConnectionLog[0]?.query, { v: '10', encoding: 'json' });
-	// PLATFORM.md §4.1: GET /gateway/bot is the only REST call during login.
+	// docs/discord.md §4.1: GET /gateway/bot is the only REST call during login.
 	assert.deepEqual(
 		double.requests.map((r) => `${r.method} ${r.path}`),
 		['GET /api/v10/gateway/bot'],

@@ -1,10 +1,10 @@
 /**
  * A wire-faithful Discord test double for 127.0.0.1: REST under `/api(/v10)` and a JSON gateway on the same
  * port. Point discord.js at it with `new Client({ rest: { api: double.apiUrl } })`: the gateway URL is
- * whatever `GET /gateway/bot` returns, so nothing else needs patching (PLATFORM.md §2 "How @discordjs/ws
+ * whatever `GET /gateway/bot` returns, so nothing else needs patching (docs/discord.md §2 "How @discordjs/ws
  * finds the gateway").
  *
- * Facts mirrored here come from /work/shared/discord/PLATFORM.md §1 (limits, rate-limit headers, error
+ * Facts mirrored here come from docs/discord.md §1 (limits, rate-limit headers, error
  * codes), §2 (discord.js conventions) and §4 (the handshake discord.js needs).
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -64,9 +64,9 @@ export interface DiscordDoubleOptions {
 	forums?: string[];
 	/** Active threads per guild before Discord answers 160006 (community reports say 1,000). */
 	maxActiveThreads?: number;
-	/** HELLO heartbeat interval; the 41250 ms default keeps heartbeats out of short tests (PLATFORM.md §4.6). */
+	/** HELLO heartbeat interval; the 41250 ms default keeps heartbeats out of short tests (docs/discord.md §4.6). */
 	heartbeatInterval?: number;
-	/** How long an injected interaction may wait for its callback; Discord allows 3 s (PLATFORM.md §1). */
+	/** How long an injected interaction may wait for its callback; Discord allows 3 s (docs/discord.md §1). */
 	interactionDeadlineMs?: number;
 	/**
 	 * Each route's rate limit per top-level resource (channel, webhook, interaction): `X-RateLimit-Remaining`
@@ -76,7 +76,7 @@ export interface DiscordDoubleOptions {
 	/** Log every request and gateway frame to stderr. */
 	debug?: boolean;
 	/**
-	 * Discord's per-channel message limit for bots, observed at about 5 per 5 s (PLATFORM.md §1): a POST
+	 * Discord's per-channel message limit for bots, observed at about 5 per 5 s (docs/discord.md §1): a POST
 	 * over it answers 429 with `retry_after`, and every answer carries the bucket's real remaining count
 	 * and reset. `false` turns it off.
 	 */
@@ -166,7 +166,7 @@ export interface CommandRegistration {
 
 export type RateLimitScope = 'user' | 'shared' | 'global';
 
-/** A thread (or forum post) as the double keeps it (PLATFORM.md §7). */
+/** A thread (or forum post) as the double keeps it (docs/discord.md §6). */
 export interface ThreadState {
 	id: string;
 	parentId: string;
@@ -338,7 +338,7 @@ const unknownInteraction = (): Reply => apiError(404, 'Unknown interaction', 100
 const wrongChannelType = (): Reply => apiError(400, 'Cannot execute action on this channel type', 50024);
 const threadLocked = (): Reply => apiError(403, 'Thread is locked', 160005);
 const tooManyThreads = (): Reply => apiError(400, 'Maximum number of active threads reached', 160006);
-/** A thread's auto-archive duration in minutes: one of these four (PLATFORM.md §7). */
+/** A thread's auto-archive duration in minutes: one of these four (docs/discord.md §6). */
 const ARCHIVE_DURATIONS = new Set<unknown>([60, 1440, 4320, 10080]);
 
 function asRecord(value: unknown): Record<string, unknown> {
@@ -351,7 +351,7 @@ function asArray(value: unknown): unknown[] {
 	return Array.isArray(value) ? value : [];
 }
 
-/** Discord trims before counting (PLATFORM.md §1); count code points, not UTF-16 units. */
+/** Discord trims before counting (docs/discord.md §1); count code points, not UTF-16 units. */
 function textLength(value: unknown): number {
 	return typeof value === 'string' ? [...value.trim()].length : 0;
 }
@@ -373,13 +373,13 @@ const bucketHash = (method: string, template: string): string =>
 const epochSeconds = (inSeconds: number): string => ((Date.now() + inSeconds * 1000) / 1000).toFixed(3);
 
 // ---------------------------------------------------------------------------------------------------------
-// Body validation, like Create Message / Execute Webhook (PLATFORM.md §1 "Embeds and message size")
+// Body validation, like Create Message / Execute Webhook (docs/discord.md §1 "Embeds and message size")
 // ---------------------------------------------------------------------------------------------------------
 
 interface ValidateOptions {
 	/** Create calls need content, embeds, components, stickers, a poll or a file; edits do not. */
 	requireContent: boolean;
-	/** Webhook `username` overrides may not contain "discord" or "clyde" (PLATFORM.md §5). */
+	/** Webhook `username` overrides may not contain "discord" or "clyde" (docs/discord.md §5). */
 	webhook?: boolean;
 	hasFiles?: boolean;
 }
@@ -438,7 +438,7 @@ function validateMessageBody(body: MessageBody, options: ValidateOptions): Reply
 			total += textLength(field.name) + textLength(field.value);
 		});
 	});
-	// The 6000 total spans all embeds of one message (PLATFORM.md §1).
+	// The 6000 total spans all embeds of one message (docs/discord.md §1).
 	if (total > 6000) {
 		addError(errors, ['embeds'], 'MAX_EMBED_SIZE_EXCEEDED', 'Embed size exceeds maximum size of 6000');
 	}
@@ -451,7 +451,7 @@ function validateMessageBody(body: MessageBody, options: ValidateOptions): Reply
 		asArray(body.sticker_ids).length === 0 &&
 		body.poll === undefined &&
 		!options.hasFiles;
-	// Discord answers an empty message with its own code, not 50035 (PLATFORM.md §1 error codes).
+	// Discord answers an empty message with its own code, not 50035 (docs/discord.md §1 error codes).
 	if (options.requireContent && empty) return apiError(400, 'Cannot send an empty message', 50006);
 	return null;
 }
@@ -495,7 +495,7 @@ function validateChoices(raw: unknown): Reply | null {
 /**
  * A modal answer (callback type 9): `custom_id` 1-100, `title` 1-45, 1-5 components, each an action row
  * holding one text input or a label (title <= 45) wrapping one, or a text display; text inputs with a
- * custom id 1-100, style 1 or 2, lengths within 0-4000 (PLATFORM.md §7).
+ * custom id 1-100, style 1 or 2, lengths within 0-4000 (docs/discord.md §6).
  */
 function validateModal(data: Record<string, unknown>): Reply | null {
 	const errors: FormErrors = {};
@@ -826,7 +826,7 @@ interface StoredMessage {
 	createdAt: number;
 }
 
-/** How long `enforce_nonce` remembers a nonce: "the past few minutes" (PLATFORM.md §2 Deduplication). */
+/** How long `enforce_nonce` remembers a nonce: "the past few minutes" (docs/discord.md §2 Deduplication). */
 const NONCE_WINDOW_MS = 5 * 60_000;
 
 /** Permissions every member (including the bot) gets through @everyone in the fake guild. */
@@ -953,7 +953,7 @@ export class DiscordDouble {
 		});
 		const { port } = this.#server.address() as AddressInfo;
 		this.apiUrl = `http://127.0.0.1:${port}/api`;
-		// Discord's gateway URL has no path; discord.js appends `?v=10&encoding=json` (PLATFORM.md §2).
+		// Discord's gateway URL has no path; discord.js appends `?v=10&encoding=json` (docs/discord.md §2).
 		this.gatewayUrl = `ws://127.0.0.1:${port}`;
 		return this;
 	}
@@ -1052,14 +1052,14 @@ export class DiscordDouble {
 		};
 	}
 
-	/** A 429 shaped like Discord's (PLATFORM.md §1 "Rate limits (REST)"). */
+	/** A 429 shaped like Discord's (docs/discord.md §1 "Rate limits (REST)"). */
 	#rateLimited(fault: FaultResponse, match: RouteMatch | null): Reply {
 		const retryAfter = fault.retryAfter ?? 1;
 		const scope = fault.scope ?? 'user';
 		const global = scope === 'global';
 		const headers: Record<string, string> = {
 			// Discord sends whole seconds in the header (its docs show `Retry-After: 65` next to
-			// `retry_after: 64.57`); @discordjs/rest reads the header, not the body (PLATFORM.md §2).
+			// `retry_after: 64.57`); @discordjs/rest reads the header, not the body (docs/discord.md §2).
 			'retry-after': String(Math.ceil(retryAfter)),
 			'x-ratelimit-scope': scope,
 			'x-ratelimit-limit': '5',
@@ -1093,7 +1093,7 @@ export class DiscordDouble {
 	}
 
 	/**
-	 * Send INTERACTION_CREATE over every connected gateway socket (PLATFORM.md §4.7) and remember the token
+	 * Send INTERACTION_CREATE over every connected gateway socket (docs/discord.md §4.7) and remember the token
 	 * so the callback can be checked (3 s deadline, single acknowledgement). Throws when nobody listens.
 	 */
 	injectInteraction<T extends { id: string; token: string; channel_id?: string; type?: number }>(
@@ -1112,7 +1112,7 @@ export class DiscordDouble {
 		return payload;
 	}
 
-	/** A complete guild chat-input interaction payload, as Discord sends it (PLATFORM.md §4.7). */
+	/** A complete guild chat-input interaction payload, as Discord sends it (docs/discord.md §4.7). */
 	makeChatInputInteraction(init: ChatInputInit): APIChatInputApplicationCommandGuildInteraction {
 		const channelId = init.channelId ?? (this.channelIds[0] as string);
 		const channelIndex = Math.max(this.channelIds.indexOf(channelId), 0);
@@ -1234,7 +1234,7 @@ export class DiscordDouble {
 
 	/**
 	 * A button click (MESSAGE_COMPONENT) on `message`, a message the bot posted. Members cannot use buttons in
-	 * an archived thread (PLATFORM.md §7): that throws, as there would be no click to send.
+	 * an archived thread (docs/discord.md §6): that throws, as there would be no click to send.
 	 */
 	makeButtonClick(
 		message: APIMessage,
@@ -1304,7 +1304,7 @@ export class DiscordDouble {
 					const ready = () => {
 						this.#dispatchTo(identified, GatewayDispatchEvents.Ready, this.#readyData(identified.id));
 						// READY promises the guild as unavailable; without GUILD_CREATE discord.js waits
-						// waitGuildTimeout (15 s) before ClientReady (PLATFORM.md §4.5).
+						// waitGuildTimeout (15 s) before ClientReady (docs/discord.md §4.5).
 						this.#dispatchTo(identified, GatewayDispatchEvents.GuildCreate, this.#guildCreateData());
 					};
 					if (this.holdReady) this.#heldReady.push(ready);
@@ -1345,7 +1345,7 @@ export class DiscordDouble {
 		session.socket?.send(JSON.stringify(payload));
 	}
 
-	/** READY fields per PLATFORM.md §4.4; discord.js reads `user`, `guilds` and `application`. */
+	/** READY fields per docs/discord.md §4.4; discord.js reads `user`, `guilds` and `application`. */
 	#readyData(sessionId: string) {
 		return {
 			v: 10,
@@ -1396,7 +1396,7 @@ export class DiscordDouble {
 		};
 	}
 
-	/** A thread channel object (PLATFORM.md §7): its parent, its metadata, archived or not. */
+	/** A thread channel object (docs/discord.md §6): its parent, its metadata, archived or not. */
 	#threadObject(thread: ThreadState) {
 		return {
 			id: thread.id,
@@ -1450,7 +1450,7 @@ export class DiscordDouble {
 			...this.channelIds.map((id, i) => this.#channelObject(id, i)),
 			...this.forumIds.map((id) => this.#forumObject(id)),
 		].map(({ guild_id: _omit, ...channel }) => channel);
-		// Only active threads are in GUILD_CREATE; archived ones are fetched by id (PLATFORM.md §7).
+		// Only active threads are in GUILD_CREATE; archived ones are fetched by id (docs/discord.md §6).
 		const threads = [...this.threads.values()]
 			.filter((thread) => !thread.archived)
 			.map((thread) => this.#threadObject(thread));
@@ -1615,7 +1615,7 @@ export class DiscordDouble {
 	}
 
 	/**
-	 * Counts a request against its bucket: limits hold per route and top-level resource (PLATFORM.md §1
+	 * Counts a request against its bucket: limits hold per route and top-level resource (docs/discord.md §1
 	 * "Rate limits"), so `/channels/A` and `/channels/B` count apart. `remaining` below 0 means over.
 	 */
 	#countRequest(match: RouteMatch): { limit: number; remaining: number; resetAfter: number } {
@@ -1641,7 +1641,7 @@ export class DiscordDouble {
 	): void {
 		const headers: Record<string, string> = {};
 		if (match && limit) {
-			// Bucket headers (PLATFORM.md §1 Headers), counting down in the window; a 429 overrides them below.
+			// Bucket headers (docs/discord.md §1 Headers), counting down in the window; a 429 overrides them below.
 			headers['x-ratelimit-limit'] = String(limit.limit);
 			headers['x-ratelimit-remaining'] = String(Math.max(0, limit.remaining));
 			headers['x-ratelimit-reset-after'] = limit.resetAfter.toFixed(3);
@@ -1650,7 +1650,7 @@ export class DiscordDouble {
 		}
 		Object.assign(headers, reply.headers);
 		if (reply.body === undefined) {
-			// No Content-Type without a body: a 204 with `application/json` crashes discord.js (PLATFORM.md §4.8).
+			// No Content-Type without a body: a 204 with `application/json` crashes discord.js (docs/discord.md §4.8).
 			res.writeHead(reply.status, headers);
 			res.end();
 			return;
@@ -1662,7 +1662,7 @@ export class DiscordDouble {
 
 	#defineRoutes(): void {
 		this.#route('GET', '/gateway', false, () => ({ status: 200, body: { url: this.gatewayUrl } }));
-		// discord.js only calls this during login (PLATFORM.md §4.1); `remaining` must be > 0 (§2).
+		// discord.js only calls this during login (docs/discord.md §4.1); `remaining` must be > 0 (§2).
 		this.#route('GET', '/gateway/bot', true, () => ({
 			status: 200,
 			body: {
@@ -1745,7 +1745,7 @@ export class DiscordDouble {
 			}));
 		}
 
-		// Interaction endpoints take no Authorization header (PLATFORM.md §1, observed in the prototype).
+		// Interaction endpoints take no Authorization header (docs/discord.md §1, observed in the prototype).
 		this.#route('POST', '/interactions/:interaction/:token/callback', false, (ctx) =>
 			this.#interactionCallback(ctx),
 		);
@@ -1832,7 +1832,7 @@ export class DiscordDouble {
 		const list = this.#channelMessages.get(channelId) ?? [];
 		this.#channelMessages.set(channelId, list);
 		if (body.enforce_nonce === true && nonce !== null) {
-			// Same nonce within a few minutes → Discord returns the existing message (PLATFORM.md §2).
+			// Same nonce within a few minutes → Discord returns the existing message (docs/discord.md §2).
 			const existing = list.find(
 				(stored) =>
 					stored.nonce === nonce &&
@@ -1866,7 +1866,7 @@ export class DiscordDouble {
 		return { status: 200, body: next };
 	}
 
-	// ----- threads and forum posts (PLATFORM.md §7) ----------------------------------------------------------
+	// ----- threads and forum posts (docs/discord.md §6) ----------------------------------------------------------
 
 	/**
 	 * A message posted into a thread: a locked thread refuses it (160005), an archived one is un-archived
@@ -2142,7 +2142,7 @@ export class DiscordDouble {
 			this.#channelMessages.get(threadId)?.push({ message, nonce: null, createdAt: Date.now() });
 		const wait = query.get('wait') === 'true';
 		this.webhookMessages.push({ id: message.id, webhookId, token, threadId, body, wait, message });
-		// Without ?wait=true Discord answers 204 and no body (PLATFORM.md §5).
+		// Without ?wait=true Discord answers 204 and no body (docs/discord.md §5).
 		return wait ? { status: 200, body: message } : { status: 204 };
 	}
 
@@ -2186,7 +2186,7 @@ export class DiscordDouble {
 		const body = asRecord(raw) as InteractionCallbackBody;
 		const data = asRecord(body.data) as MessageBody;
 		if (body.type === InteractionResponseType.Modal) {
-			// A modal is only ever a first answer, and never to a modal submit or an autocomplete (PLATFORM.md §7).
+			// A modal is only ever a first answer, and never to a modal submit or an autocomplete (docs/discord.md §6).
 			if (
 				sent.type === InteractionType.ModalSubmit ||
 				sent.type === InteractionType.ApplicationCommandAutocomplete

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 /**
- * A MOFH reseller API double on 127.0.0.1 that behaves as shared/providers/MOFH-API.md §5 says: both
+ * A MOFH reseller API double on 127.0.0.1 that behaves as docs/providers.md A.4 says: both
  * `/xml-api/` and `/json-api/`, with or without `.php`, 404 for unknown calls, HTTP 200 with the outcome
  * in the body for known ones; Basic auth for account calls (parameters from the form body or the query),
  * `api_user`/`api_key` for look-ups; one allowed caller IP; accounts indexed by key and by vPanel
@@ -64,7 +64,7 @@ const ACCOUNT_CALLS = new Set([
 	'changepackage',
 ]);
 const LOOKUPS = new Set(['checkavailable', 'getuserdomains', 'getdomainuser', 'listpkgs']);
-/** Ticket calls want both auth forms: Basic and `api_user`/`api_key` parameters (MOFH-API.md §2 Tickets). */
+/** Ticket calls want both auth forms: Basic and `api_user`/`api_key` parameters (docs/providers.md A.3). */
 const TICKET_CALLS = new Set(['supportnewticket', 'supportreplyticket']);
 
 /** A ticket opened through the double, with what each call sent. */

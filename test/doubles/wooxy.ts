@@ -1,7 +1,7 @@
 /**
  * A Wooxy API test double on 127.0.0.1: `/v3/webhook/create`, `/v3/webhook/list`, `/v3/webhook/remove`.
  *
- * Facts mirrored from /work/shared/providers/002_*.txt (webhook-create) and NOTES.md C.2:
+ * Facts mirrored from docs/providers.md C.1 (webhook-create) and C.2:
  * - every call is a POST with a JSON body and the `Access-Token` header;
  * - errors are answered in the body as `{result:false, errors:[...]}` with HTTP 200, using the docs' texts;
  * - a wrong or missing token answers "Invalid authorization token!";
@@ -18,7 +18,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo, Socket } from 'node:net';
 
 /**
- * The event names Wooxy registers, copied here from its documentation (NOTES.md C.2, from the
+ * The event names Wooxy registers, copied here from its documentation (docs/providers.md C.2, from the
  * webhook-create page) rather than imported from hookcord, so the double cannot agree with a mistake in
  * hookcord's own table. Note `sms_delivered` with an underscore, as documented.
  */

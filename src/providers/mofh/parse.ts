@@ -12,7 +12,7 @@ const SQL_CLUSTER = /^sql\d+$/i;
 
 /**
  * MOFH callback fields ─▶ event. Ticket callbacks carry no username, so `callback_type` is looked at
- * first (NOTES.md A.1). A status nobody documented is kept as an `unrecognized` event.
+ * first (docs/providers.md A.1). A status nobody documented is kept as an `unrecognized` event.
  */
 export function parseMofh(fields: Fields): ParsedEvent {
 	const callbackType = fields.callback_type?.trim().toLowerCase();

@@ -8,7 +8,7 @@ import { parseMofh } from './parse.js';
 
 const BODY_LIMIT = 64 * 1024;
 
-/** MOFH posts form fields: urlencoded or multipart (NOTES.md A.1 cannot tell which), or in the query. */
+/** MOFH posts form fields: urlencoded or multipart (docs/providers.md A.1 cannot tell which), or in the query. */
 export async function mofhRoutes(app: FastifyInstance, opts: HookRouteOptions & { ingest: Ingest }) {
 	// Form fields (urlencoded or multipart) or none: JSON and text bodies get 415.
 	app.removeContentTypeParser(['application/json', 'text/plain']);

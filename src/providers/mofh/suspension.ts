@@ -30,7 +30,7 @@ const looksLikeCode = (text: string) => /^(?:[A-Za-z0-9]+(?:\s*_\s*[A-Za-z0-9]+)
 
 /**
  * Parses the comments of a SUSPENDED callback (`<comment> : <reason>`). Real handlers split on ':' and
- * trim (NOTES.md A.1); we split on the first ':' only, so an inner reason keeps any ':' of its own, and
+ * trim (docs/providers.md A.1); we split on the first ':' only, so an inner reason keeps any ':' of its own, and
  * we keep the raw text. `ADMIN_CLOSE : DAILY_HIT` stays a temporary DAILY_HIT, `ADMIN_CLOSE : DAILY_EP`
  * too (every DAILY_* is a daily limit); `ADMIN_CLOSE : SOMETHING_NEW` is the unknown SOMETHING_NEW;
  * `ADMIN_CLOSE; ADMIN_CLOSE` (seen in the wild) reads as ADMIN_CLOSE.

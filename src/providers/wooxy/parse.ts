@@ -5,7 +5,7 @@ import { PayloadError } from '../fields.js';
 const text = (max: number) => z.string().trim().max(max);
 
 /**
- * Wooxy's webhook body (shared/providers/NOTES.md C.1). Only `event` is required: the shapes of
+ * Wooxy's webhook body (docs/providers.md C.1). Only `event` is required: the shapes of
  * viber, sms and web-push events are undocumented, so everything else is optional and an unknown
  * event name is accepted as it is.
  */

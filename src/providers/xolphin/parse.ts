@@ -11,7 +11,7 @@ function documentedState(state: string): XolphinState | undefined {
 }
 
 /**
- * Xolphin webhook parameters (RequestId, Status, State, Domain; shared/providers/001) ─▶ event.
+ * Xolphin webhook parameters (RequestId, Status, State, Domain; docs/providers.md B.1) ─▶ event.
  * Status values outside Issued/Updated/Deleted are kept as `unrecognized`.
  */
 export function parseXolphin(fields: Fields): ParsedEvent {

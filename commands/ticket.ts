@@ -26,8 +26,8 @@ import { ticketThreads } from '../src/state/ticket-threads.js';
 import type { Store } from '../src/store/store.js';
 
 /**
- * `/ticket open | reply | status`, the Reply button on ticket messages and the two modals (MOFH-API.md §2
- * Tickets). A member's text is taken through a modal (no message-content intent); the submit is claimed
+ * `/ticket open | reply | status`, the Reply button on ticket messages and the two modals
+ * (docs/providers.md A.3). A member's text is taken through a modal (no message-content intent); the submit is claimed
  * once however often Discord delivers it, MOFH is called once, and the sent message becomes an event
  * (ticket.opened / ticket.reply_sent) through the same ingest as callbacks: the outbox posts it in the
  * ticket's thread, the projection keeps the conversation and whose ticket it is.
@@ -111,7 +111,7 @@ const FORM_TTL_MS = 15 * 60_000;
 const OUTCOME_TTL_MS = 7 * 24 * 3_600_000;
 /** Marks a submit being carried out. */
 const RUNNING = 'running since ';
-/** Text inputs hold at most 4000 characters (PLATFORM.md §7). */
+/** Text inputs hold at most 4000 characters (docs/discord.md §6). */
 const MESSAGE_MAX = 4000;
 
 const OPEN_MODAL = /^ticket:open:(\d{17,20})$/;

@@ -97,7 +97,7 @@ export class Responder {
 	}
 
 	/**
-	 * Opens a modal: only as the first answer, and never to a modal submit (PLATFORM.md §7), so a handler
+	 * Opens a modal: only as the first answer, and never to a modal submit (docs/discord.md §6), so a handler
 	 * that shows one does no slow work before it.
 	 */
 	async modal(modal: APIModalInteractionResponseCallbackData): Promise<void> {

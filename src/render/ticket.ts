@@ -10,7 +10,7 @@ import { block, inline, line, stripControls } from './markdown.js';
 
 /** Pure renderers of a MOFH ticket's conversation: thread names, its messages, `/ticket status`. */
 
-/** Discord's thread name limit (PLATFORM.md §7). */
+/** Discord's thread name limit (docs/discord.md §6). */
 const THREAD_NAME_MAX = 100;
 /** How many words of the text name a thread when the ticket has no subject hookcord knows. */
 const FIRST_WORDS = 8;

@@ -69,7 +69,7 @@ export interface TicketState {
 	replies: TicketTurn[];
 	subject?: string;
 	/**
-	 * What a reply to MOFH needs and no callback carries (MOFH-API.md §2 Tickets): the account's vPanel
+	 * What a reply to MOFH needs and no callback carries (docs/providers.md A.3): the account's vPanel
 	 * username, the domain and the address, kept from the opening, or from the first reply staff sent for a
 	 * ticket opened elsewhere.
 	 */

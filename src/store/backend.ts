@@ -1,16 +1,10 @@
 import type Keyv from 'keyv';
 import { COLLECTIONS, type CollectionName } from './collections.js';
 import { deserialize, serialize } from './serialize.js';
-import type { Change, Fence, Read } from './unit.js';
+import type { Change, Entry, Fence, Read } from './unit.js';
 
 /** Every collection of one store, each its own Keyv over the backend's adapter. */
 export type Collections = Record<CollectionName, Keyv>;
-
-/** One stored entry, its key without the collection's prefix. */
-export interface Entry {
-	key: string;
-	value: unknown;
-}
 
 /**
  * What one storage backend does (backends/memory.ts, sqlite.ts, postgres.ts, redis.ts; `openStore` picks

@@ -1,5 +1,4 @@
 import type Keyv from 'keyv';
-import type { Entry } from './backend.js';
 import type { CollectionName } from './collections.js';
 import { serialize, storedValue } from './serialize.js';
 
@@ -35,6 +34,12 @@ export type Change = Write | Removal;
 export interface Fence {
 	token: string;
 	at: string;
+}
+
+/** One stored entry, its key without the collection's prefix. */
+export interface Entry {
+	key: string;
+	value: unknown;
 }
 
 /** A record as read for a change: its value, and on shared stores its stored form for `Write.expect`. */

@@ -4,6 +4,7 @@ export class StoreConfigError extends Error {}
 /** The backends hookcord stores in; `openStore` picks one from the URL's scheme. */
 export type BackendKind = 'memory' | 'sqlite' | 'postgres' | 'redis';
 
+/** Each URL scheme's backend (one more line here, and one in store.ts, for a new backend). */
 const KINDS: Record<string, BackendKind> = {
 	memory: 'memory',
 	sqlite: 'sqlite',
@@ -41,8 +42,9 @@ export interface StoreUrl {
  */
 export function parseStoreUrl(storeUrl: string): StoreUrl {
 	const scheme = storeUrl.slice(0, Math.max(0, storeUrl.indexOf('://')));
-	const kind = KINDS[scheme];
-	if (!kind) throw new StoreConfigError(`STORE_URL: unsupported scheme "${scheme.slice(0, 20)}"`);
+	const kind = Object.hasOwn(KINDS, scheme) ? KINDS[scheme] : undefined;
+	if (!kind)
+		throw new StoreConfigError('STORE_URL: expected sqlite://path, redis://…, postgres://… or memory://');
 	const given = [...storeUrl.matchAll(/[?&]prefix=([^&#]*)/g)];
 	if (given.length > 1) throw new StoreConfigError('STORE_URL: prefix= is given more than once');
 	const [match] = given;

@@ -24,7 +24,7 @@ import { toDeliveryError } from './channel.js';
 import { DeliveryError } from './errors.js';
 
 /**
- * One Discord thread per MOFH ticket in a bot channel (PLATFORM.md §7). In a text channel the ticket's
+ * One Discord thread per MOFH ticket in a bot channel (docs/discord.md §6). In a text channel the ticket's
  * first event posts its alert and starts a public thread on it; in a forum it makes a post. Later events
  * post into the thread (which un-archives it), a close posts and archives it (never locks it: MOFH
  * invites a reply to a closed ticket). Exactly once, step by step, each step's result in the store

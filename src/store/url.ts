@@ -68,7 +68,7 @@ export function parseStoreUrl(storeUrl: string): StoreUrl {
 export function describeStoreUrl(storeUrl: string): string {
 	const scheme = storeUrl.slice(0, Math.max(0, storeUrl.indexOf('://')));
 	const rest = storeUrl.slice(scheme.length + 3).split('?')[0] ?? '';
-	if (scheme === 'sqlite' && !rest.includes('@')) return `sqlite://${rest}`;
+	if (storeUrl.startsWith('sqlite://') && !rest.includes('@')) return `sqlite://${rest}`;
 	const hidden = `${scheme || 'store'}://…`;
 	try {
 		const url = new URL(storeUrl);

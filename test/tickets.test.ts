@@ -252,6 +252,19 @@ describe('MOFH tickets from Discord', () => {
 		assert.ok(account.history.some((entry) => entry.summary === 'Support replied to ticket #000303'));
 	});
 
+	it('the same over HTTP interactions: the modal goes back inline, the submit is answered', async () => {
+		mofh.nextTicketId = 404;
+		const command = f.command('ticket', 'open', { user: USER, subject: 'Over HTTP', ip: '203.0.113.9' });
+		const first = await f.run('http', command);
+		assert.equal(first.type, InteractionResponseType.Modal);
+		const modal = discord.modals.find((shown) => shown.interactionId === command.id);
+		assert.ok(modal, 'Discord took the modal');
+		const submitted = discord.makeModalSubmit(modal, { values: { message: 'Sent over HTTP' }, ...STAFF });
+		const answer = await f.run('http', submitted as Payload);
+		assert.match(answer.content ?? '', /Ticket #000404 opened/);
+		assert.equal(mofh.tickets.get('000404')?.comments[0], 'Sent over HTTP');
+	});
+
 	it("shows MOFH's refusal as it said it, cleaned, and never the API password", async () => {
 		const modal = await modalFor(
 			f.command('ticket', 'open', { user: 'other_99999999', subject: 'x', ip: '203.0.113.7' }),

@@ -11,7 +11,7 @@ export interface TicketThread {
 	 * recorded as soon as the alert is posted. Absent while a forum post is being made.
 	 */
 	threadId?: string;
-	/** The text or forum channel it is in. */
+	/** The text or forum channel it is in (for a webhook's forum post: the destination, whose channel a webhook does not name). */
 	parentId: string;
 	/** The thread exists (false: the alert is posted, or the post was asked for, and the outcome is not known). */
 	started: boolean;

@@ -111,6 +111,18 @@ const FORM_TTL_MS = 15 * 60_000;
 const OUTCOME_TTL_MS = 7 * 24 * 3_600_000;
 /** Marks a submit being carried out. */
 const RUNNING = 'running since ';
+/** Longer than any MOFH call can take (60 s for a POST): a submit still running then was cut off. */
+const INTERRUPTED_AFTER_MS = 3 * 60_000;
+
+/** The answer to a form delivered again: being sent, sent (and how), or cut off by a stop. */
+function repeatedSubmit(earlier: string): string {
+	if (!earlier.startsWith(RUNNING)) return `Already sent: ${earlier}`;
+	const since = Number(earlier.slice(RUNNING.length));
+	if (Date.now() - since < INTERRUPTED_AFTER_MS)
+		return 'This form is being sent to MOFH already; its answer shows on the first submit.';
+	return 'This form was interrupted (hookcord stopped while asking MOFH): MOFH may have it. Check the ticket with `/ticket status` before sending it again.';
+}
+
 /** Text inputs hold at most 4000 characters (docs/discord.md §6). */
 const MESSAGE_MAX = 4000;
 
@@ -166,11 +178,7 @@ export function ticket({ store, mofh, ingest, lock }: TicketCommandDeps) {
 		if (earlier) {
 			const [by, ...rest] = earlier.split(' ');
 			if (by === submitter) return context.respond.stayQuiet();
-			const said = rest.join(' ');
-			const reply = said.startsWith(RUNNING)
-				? 'This form is being sent to MOFH already; its answer shows on the first submit.'
-				: `Already sent: ${said}`;
-			return context.respond.reply({ content: reply });
+			return context.respond.reply({ content: repeatedSubmit(rest.join(' ')) });
 		}
 		const remember = (outcome: string) =>
 			store.seen.set(key, `${submitter} ${outcome}`, OUTCOME_TTL_MS).catch(() => {});

@@ -4,6 +4,7 @@ import {
 	type ActionResult,
 	type MofhClient,
 	MofhError,
+	type SendOptions,
 	VPANEL_USERNAME,
 } from '../src/clients/mofh.js';
 import { UserFacingError } from '../src/errors.js';
@@ -39,8 +40,10 @@ interface Pending {
 	reason?: string;
 	linked: boolean;
 	userId: string;
-	/** The vPanel username staff gave or hookcord remembered. */
+	/** The vPanel username hookcord knows for this key: one MOFH confirmed, never a member's word. */
 	username?: string;
+	/** The vPanel username the member gave: shown as theirs and unverified, never recorded as fact. */
+	hint?: { username: string; by: string };
 }
 
 /**
@@ -51,7 +54,17 @@ interface Pending {
 interface Started extends Pending {
 	confirmationId: string;
 	by: { id: string; name: string };
+	/** The click. */
 	startedAt: number;
+	/**
+	 * Set at the click: the request waits for a connection to MOFH and `sentAt` says when it left.
+	 * Records written before this field existed have neither, and count from `startedAt`.
+	 */
+	queued?: true;
+	/** When the request left for MOFH: the clock of "interrupted" starts here, not at the click. */
+	sentAt?: number;
+	/** The member who cancelled while the request waited for a connection (nothing was sent). */
+	cancelledBy?: string;
 	/** MOFH's outcome and answer, once known, when the audit event could not be stored at that moment. */
 	outcome?: ActionOutcome;
 	answer?: string;
@@ -64,8 +77,11 @@ const pendingKey = (confirmationId: string) => `pending:${confirmationId}`;
  * MOFH however often the button is clicked (on one instance or several), then the audit event.
  */
 export function accountActions({ store, mofh, ingest, lock, now }: AccountActionDeps) {
+	/** Confirmations of this process waiting for a connection to MOFH: a Cancel here stops one at once. */
+	const waiting = new Map<string, AbortController>();
+
 	async function ask(
-		request: Omit<Pending, 'userId' | 'username'> & { user?: string | undefined },
+		request: Omit<Pending, 'userId' | 'username' | 'hint'> & { user?: string | undefined },
 		{ interaction, respond }: { interaction: APIInteraction; respond: Responder },
 	): Promise<void> {
 		const key = request.key.trim();
@@ -85,14 +101,16 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 			});
 		await respond.defer(true);
 		const remembered = (await store.keys.get(key.toLowerCase())) as string | undefined;
-		const username = told ?? remembered;
+		const member = actor(interaction);
 		const pending: Pending = {
 			action: request.action,
 			key,
 			...(request.reason !== undefined && { reason: request.reason.trim() }),
 			linked: request.linked,
-			userId: actor(interaction).id,
-			...(username && { username }),
+			userId: member.id,
+			...(remembered && { username: remembered }),
+			...(told &&
+				told.toLowerCase() !== remembered?.toLowerCase() && { hint: { username: told, by: member.name } }),
 		};
 		await store.actions.set(pendingKey(interaction.id), pending, CONFIRMATION_TTL_MS);
 		await respond.reply({
@@ -124,7 +142,26 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 			const running = `${RUNNING}${now()}`;
 			const claimed = await lock.run(claimKey, async () => {
 				const earlier = await store.claim(claimKey, running, OUTCOME_TTL_MS);
-				if (earlier) return { kind: 'repeat' as const, earlier };
+				if (earlier) {
+					const record = earlier.startsWith(RUNNING)
+						? ((await store.actions.get(pendingKey(button.confirmationId))) as Started | undefined)
+						: undefined;
+					// Cancel while the Confirm still waits for a connection to MOFH: it stops there, nothing sent.
+					const stoppable =
+						button.verb === 'cancel' &&
+						record?.queued &&
+						record.sentAt === undefined &&
+						record.key === button.key &&
+						record.userId === button.userId;
+					if (!stoppable) return { kind: 'repeat' as const, earlier, record };
+					await store.actions.set(
+						pendingKey(button.confirmationId),
+						{ ...record, cancelledBy: member.name },
+						OUTCOME_TTL_MS,
+					);
+					waiting.get(button.confirmationId)?.abort();
+					return { kind: 'stopping' as const };
+				}
 				const pending = (await store.actions.get(pendingKey(button.confirmationId))) as Pending | undefined;
 				const matches =
 					pending &&
@@ -145,17 +182,33 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 					confirmationId: button.confirmationId,
 					by: member,
 					startedAt: now(),
+					queued: true,
 				};
 				await store.actions.set(pendingKey(button.confirmationId), started, OUTCOME_TTL_MS);
 				return { kind: 'fresh' as const, pending: started };
 			});
-			if (claimed.kind === 'repeat') return respond.reply({ content: repeatedClick(claimed.earlier, now()) });
+			if (claimed.kind === 'stopping')
+				return respond.reply({
+					content: `Cancelled while it waited for a connection to MOFH: nothing was sent about key ${inline(button.key)}.`,
+				});
+			if (claimed.kind === 'repeat')
+				return respond.reply({ content: repeatedClick(claimed.earlier, now(), claimed.record) });
 			if (claimed.kind === 'missing')
 				return respond.reply({
 					content: 'This confirmation has expired or does not match its command. Run the command again.',
 				});
 			const { pending } = claimed;
-			await respond.deferUpdate();
+			try {
+				await respond.deferUpdate();
+			} catch (error) {
+				// Discord refused the acknowledgement (10062 too late, 40060 already answered): nothing has
+				// been sent to MOFH, so the confirmation is open again for another click.
+				await reopen(button.confirmationId, pending);
+				throw new UserFacingError(
+					'Discord did not accept this click, so nothing was sent to MOFH; the confirmation is still open: click it again.',
+					{ cause: error },
+				);
+			}
 			if (button.verb === 'cancel') {
 				await store.seen.set(claimKey, handled({ cancelled: member.name }), OUTCOME_TTL_MS);
 				await store.actions.delete(pendingKey(button.confirmationId));
@@ -169,32 +222,85 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 		},
 	};
 
+	/** A confirmation whose click came to nothing, open again: its record as the command left it, no claim. */
+	async function reopen(confirmationId: string, pending: Pending | Started): Promise<void> {
+		const { confirmationId: _id, by: _by, startedAt: _at, queued: _queued, ...open } = pending as Started;
+		await store.actions.set(pendingKey(confirmationId), open, CONFIRMATION_TTL_MS);
+		await store.seen.delete(`action:${confirmationId}`);
+	}
+
 	async function carryOut(pending: Started, respond: Responder): Promise<void> {
+		const id = pending.confirmationId;
+		const stop = new AbortController();
+		waiting.set(id, stop);
+		const send: SendOptions = {
+			signal: stop.signal,
+			// A connection is held: unless a Cancel came first, the request leaves now, and so the clock starts.
+			beforeSend: async () => {
+				waiting.delete(id);
+				const current = (await store.actions.get(pendingKey(id))) as Started | undefined;
+				if (current?.cancelledBy) throw new MofhError('cancelled while it waited', 'cancelled');
+				pending.sentAt = now();
+				await store.actions.set(pendingKey(id), pending, OUTCOME_TTL_MS);
+				await store.seen.set(`action:${id}`, `${RUNNING}${pending.sentAt}`, OUTCOME_TTL_MS);
+			},
+		};
 		let result: ActionResult | undefined;
 		let failure: unknown;
 		try {
 			result =
 				pending.action === 'suspend'
-					? await mofh.suspend({ key: pending.key, reason: pending.reason ?? '', linked: pending.linked })
-					: await mofh.unsuspend(pending.key);
+					? await mofh.suspend(
+							{ key: pending.key, reason: pending.reason ?? '', linked: pending.linked },
+							send,
+						)
+					: await mofh.unsuspend(pending.key, send);
 		} catch (error) {
 			failure = error;
+		} finally {
+			waiting.delete(id);
+		}
+		if (failure instanceof MofhError && failure.kind === 'cancelled' && pending.sentAt === undefined) {
+			const current = (await store.actions.get(pendingKey(id))) as Started | undefined;
+			if (stop.signal.aborted || current?.cancelledBy) {
+				await store.seen.set(
+					`action:${id}`,
+					handled({ cancelled: current?.cancelledBy ?? pending.by.name }),
+					OUTCOME_TTL_MS,
+				);
+				await store.actions.delete(pendingKey(id));
+				return respond.reply({
+					content: `Cancelled before it was sent: nothing was sent to MOFH about key ${inline(pending.key)}.`,
+					embeds: [],
+					components: [],
+				});
+			}
 		}
 		const outcome: ActionOutcome =
 			result?.outcome ?? (failure instanceof MofhError && failure.kind === 'timeout' ? 'unknown' : 'failed');
 		const answer =
 			result?.message ??
 			(failure instanceof UserFacingError ? failure.message : 'hookcord failed before MOFH answered.');
-		// MOFH naming the vPanel user wins; an unknown key belongs to no account.
-		const username = result?.vpUser ?? (result?.refusal === 'unknown_key' ? undefined : pending.username);
+		// Only what MOFH confirmed (its answer naming the vPanel user, or a binding it confirmed before) is
+		// recorded as the key's account; a member's word stays a hint. An unknown key belongs to no account.
+		const unknownKey = result?.refusal === 'unknown_key';
+		const username = unknownKey ? undefined : (result?.vpUser ?? pending.username);
+		const hint =
+			unknownKey || !pending.hint || pending.hint.username.toLowerCase() === username?.toLowerCase()
+				? undefined
+				: pending.hint;
 		let auditProblem: string | undefined;
 		try {
-			await recordAudit({ store, ingest }, { ...pending, username, outcome, answer });
+			await recordAudit({ store, ingest }, { ...pending, username, hint, outcome, answer });
 		} catch (error) {
 			auditProblem = error instanceof Error ? error.message : String(error);
 			// Kept with the outcome, so the audit event is recorded with MOFH's answer once the store is back.
 			await store.actions
-				.set(pendingKey(pending.confirmationId), { ...pending, username, outcome, answer }, OUTCOME_TTL_MS)
+				.set(
+					pendingKey(pending.confirmationId),
+					{ ...pending, username, hint, outcome, answer },
+					OUTCOME_TTL_MS,
+				)
 				.catch(() => {});
 		}
 		await respond.reply({
@@ -203,6 +309,7 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 				renderActionResult({
 					...pending,
 					...(username ? { username } : { username: undefined }),
+					...(hint ? { hint } : { hint: undefined }),
 					outcome,
 					answer,
 					...(result?.refusal && { refusal: result.refusal }),
@@ -218,18 +325,30 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 	return { ask, actionButton };
 }
 
-type Finished = Started & { username?: string | undefined; outcome: ActionOutcome; answer: string };
+type Finished = Started & {
+	username?: string | undefined;
+	hint?: Pending['hint'] | undefined;
+	outcome: ActionOutcome;
+	answer: string;
+};
 
 /**
  * Stores a carried-out action's audit event (the account's history, its channel) and, in the same commit,
- * removes the action's record; then keeps the outcome for repeated clicks. Identical for the same action
- * (the event is a duplicate when stored already), so two instances recording one action store it once.
+ * removes the action's record; then keeps the outcome for repeated clicks. One audit event per
+ * confirmation: the event is a duplicate when one for the same confirmation is stored already (see
+ * fingerprint), and an outcome kept already is not recorded again, except that MOFH's real answer
+ * supersedes an "unknown" as the confirmation's outcome.
  */
 async function recordAudit(
 	{ store, ingest }: Pick<AccountActionDeps, 'store' | 'ingest'>,
 	action: Finished,
 ): Promise<void> {
 	const key = pendingKey(action.confirmationId);
+	const kept = readHandled((await store.seen.get(`action:${action.confirmationId}`)) ?? '');
+	if (kept && 'outcome' in kept && (kept.outcome !== 'unknown' || action.outcome === 'unknown')) {
+		await store.actions.delete(key);
+		return;
+	}
 	const { duplicate } = await ingest(
 		{
 			provider: 'mofh',
@@ -237,6 +356,7 @@ async function recordAudit(
 			action: action.action,
 			key: action.key,
 			...(action.username && { username: action.username }),
+			...(action.hint && { usernameHint: action.hint.username }),
 			...(action.action === 'suspend' && { reason: action.reason ?? '', linked: action.linked }),
 			by: action.by,
 			outcome: action.outcome,
@@ -255,6 +375,10 @@ async function recordAudit(
 	});
 	await store.seen.set(`action:${action.confirmationId}`, outcome, OUTCOME_TTL_MS).catch(() => {});
 }
+
+/** The answer recorded for an action whose process stopped while it waited to be sent. */
+export const NOT_SENT_ANSWER =
+	'hookcord stopped while this waited for a connection to MOFH: nothing was sent. Run the command again if needed.';
 
 /** The answer recorded for an action whose process stopped before MOFH's answer was stored. */
 export const INTERRUPTED_ANSWER =
@@ -275,15 +399,19 @@ export async function recordInterruptedActions(
 	const left: Started[] = [];
 	for await (const [, value] of actions.iterator(undefined)) {
 		const started = value as Partial<Started> | undefined;
-		if (typeof started?.startedAt === 'number' && now() - started.startedAt > INTERRUPTED_AFTER_MS)
-			left.push(started as Started);
+		if (typeof started?.startedAt !== 'number') continue;
+		// The clock starts when the request left; one that never left waited at most the client's slot wait.
+		const since = started.sentAt ?? started.startedAt;
+		if (now() - since > INTERRUPTED_AFTER_MS) left.push(started as Started);
 	}
-	for (const action of left)
+	for (const action of left) {
+		const neverSent = action.queued && action.sentAt === undefined && action.outcome === undefined;
 		await recordAudit(deps, {
 			...action,
-			outcome: action.outcome ?? 'unknown',
-			answer: action.answer ?? INTERRUPTED_ANSWER,
+			outcome: action.outcome ?? (neverSent ? 'failed' : 'unknown'),
+			answer: action.answer ?? (neverSent ? NOT_SENT_ANSWER : INTERRUPTED_ANSWER),
 		});
+	}
 	return left.length;
 }
 
@@ -317,7 +445,7 @@ function readHandled(stored: string): Handled | undefined {
 }
 
 /** The answer to a click on a confirmation that is already being carried out or done. */
-function repeatedClick(earlier: string, now: number): string {
+function repeatedClick(earlier: string, at: number, record?: Started): string {
 	if (!earlier.startsWith(RUNNING)) {
 		const done = readHandled(earlier);
 		// An outcome an earlier version stored as one sentence is shown as data too.
@@ -326,8 +454,10 @@ function repeatedClick(earlier: string, now: number): string {
 			return `Already handled: cancelled by ${line(done.cancelled)}; nothing was sent to MOFH.`;
 		return `Already handled: ${done.action} of ${line(done.key)} by ${line(done.by)}: ${done.outcome} (${inline(done.answer)})`;
 	}
+	if (record?.queued && record.sentAt === undefined && !record.cancelledBy)
+		return 'This is waiting for a connection to MOFH: nothing has been sent yet, and Cancel still stops it.';
 	const since = Number(earlier.slice(RUNNING.length));
-	if (now - since < INTERRUPTED_AFTER_MS)
+	if (at - since < INTERRUPTED_AFTER_MS)
 		return 'This is being carried out already; the confirmation message shows the result when MOFH answers.';
 	return 'This confirmation was interrupted (hookcord stopped while asking MOFH): the outcome is unknown. Check the account in the reseller panel, then run the command again if needed.';
 }

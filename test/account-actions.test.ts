@@ -4,14 +4,16 @@ import type { REST } from '@discordjs/rest';
 import type { APIEmbed, APIInteraction, APIInteractionResponse } from 'discord-api-types/v10';
 import { account } from '../commands/account.js';
 import { INTERRUPTED_ANSWER, recordInterruptedActions } from '../commands/account-actions.js';
-import { type ActionResult, type MofhClient, MofhError } from '../src/clients/mofh.js';
+import { type ActionResult, type MofhClient, MofhError, type SendOptions } from '../src/clients/mofh.js';
+import { actionResult, readAnswer } from '../src/clients/mofh-answer.js';
 import { createDispatcher } from '../src/interactions/dispatch.js';
 import { AccountIndex } from '../src/state/account-index.js';
 import type { Ingest } from '../src/state/ingest.js';
 import { KeyedLock } from '../src/state/keyed-lock.js';
 import { openStore, type Store } from '../src/store/store.js';
+import { ManualClock } from './clock.js';
 import { deliveryHarness, silent } from './helpers.js';
-import { idle } from './poll.js';
+import { idle, until } from './poll.js';
 import { deferrer, STORE_KINDS, storeFor } from './stores.js';
 
 /**
@@ -32,19 +34,19 @@ const MEMBER = {
 type Mofh = Pick<MofhClient, 'configured' | 'missing' | 'getUserDomains' | 'suspend' | 'unsuspend'>;
 
 /** A MOFH client whose suspend and unsuspend run `answer`, counting the calls. */
-function scriptedMofh(answer: () => Promise<ActionResult>): Mofh & { calls: number } {
+function scriptedMofh(answer: (send?: SendOptions) => Promise<ActionResult>): Mofh & { calls: number } {
 	const mofh = {
 		calls: 0,
 		configured: true,
 		missing: [],
 		getUserDomains: async () => [],
-		suspend: async () => {
+		suspend: async (_input: unknown, send?: SendOptions) => {
 			mofh.calls++;
-			return answer();
+			return answer(send);
 		},
-		unsuspend: async () => {
+		unsuspend: async (_key: string, send?: SendOptions) => {
 			mofh.calls++;
-			return answer();
+			return answer(send);
 		},
 	};
 	return mofh;
@@ -56,8 +58,14 @@ let next = 1_000_000_000_000_000_000n;
  * One hookcord instance's dispatcher over `store`: its own lock, as a separate process would have.
  * `interact` sends an interaction and returns the first answer and the latest edit.
  */
-function instance(store: Store, ingest: Ingest, mofh: Mofh, lock = new KeyedLock()) {
-	const command = account({ store, accounts: new AccountIndex(), mofh, ingest, lock, now: Date.now });
+function instance(
+	store: Store,
+	ingest: Ingest,
+	mofh: Mofh,
+	lock = new KeyedLock(),
+	now: () => number = Date.now,
+) {
+	const command = account({ store, accounts: new AccountIndex(), mofh, ingest, lock, now });
 	const edits: Record<string, unknown>[] = [];
 	const rest = {
 		patch: async (_route: string, { body }: { body: Record<string, unknown> }) => edits.push(body),
@@ -151,7 +159,7 @@ describe('a confirmed action without an answer from MOFH', () => {
 			.flatMap((message) => message.embeds)
 			.find((embed) => /from Discord/.test(embed.title ?? ''));
 		assert.equal(audit?.title, 'Suspend from Discord: no answer from MOFH, outcome unknown');
-		assert.match(audit?.description ?? '', /`abcd1234` \(`host_12345678`\)/);
+		assert.match(audit?.description ?? '', /`abcd1234` \(`host_12345678`, given by `oncall`, unverified\)/);
 		const again = await interact(3, { custom_id: confirm, component_type: 2 });
 		assert.equal(again.initial?.type, 4);
 		assert.match(
@@ -205,8 +213,12 @@ describe('a confirmed action whose process stopped before its audit event was st
 			const defer = deferrer(t);
 			const store = await storeFor(kind, t, defer);
 			if (!store) return;
-			// The process that carries the action out stops while MOFH is being asked: its call never returns.
-			const stopped = scriptedMofh(() => new Promise<never>(() => {}));
+			// The process that carries the action out stops while MOFH is being asked: the request left, and
+			// its call never returns.
+			const stopped = scriptedMofh(async (send) => {
+				await send?.beforeSend?.();
+				return new Promise<never>(() => {});
+			});
 			const dying = await deliveryHarness(store);
 			const confirm = await confirmButton(instance(store, dying.ingest, stopped));
 			void instance(store, dying.ingest, stopped)(3, { custom_id: confirm, component_type: 2 });
@@ -332,4 +344,201 @@ describe('one confirmation, clicked on two instances at once', () => {
 			);
 		});
 	}
+});
+
+/** The audit lines a harness delivered. */
+const auditLines = (sent: { embeds: APIEmbed[] }[]) =>
+	sent.flatMap((message) => message.embeds).filter((embed) => /from Discord/.test(embed.title ?? ''));
+
+/** A MOFH whose request waits for `leave()` to get a connection, and whose answer waits for `answer()`. */
+function gatedMofh(
+	result: ActionResult = { outcome: 'done', message: 'Completed, suspended in 2 minutes.' },
+) {
+	let leave!: () => void;
+	let answer!: () => void;
+	const slot = new Promise<void>((resolve) => {
+		leave = resolve;
+	});
+	const answered = new Promise<void>((resolve) => {
+		answer = resolve;
+	});
+	let sent = 0;
+	const mofh = scriptedMofh(async (send) => {
+		// As the client does: cancelled while waiting, nothing sent; else beforeSend, then the request.
+		await Promise.race([
+			slot,
+			new Promise((resolve) => send?.signal?.addEventListener('abort', resolve, { once: true })),
+		]);
+		if (send?.signal?.aborted)
+			throw new MofhError('suspendacct was cancelled before it was sent', 'cancelled');
+		await send?.beforeSend?.();
+		sent++;
+		await answered;
+		return result;
+	});
+	return { mofh, leave, answer, sent: () => sent };
+}
+
+async function actionSetup(t: TestContext, mofh: Mofh, clock = new ManualClock(Date.now())) {
+	const store = await openStore('memory://');
+	t.after(() => store.close());
+	const harness = await deliveryHarness(store);
+	await harness.worker.start();
+	t.after(() => harness.worker.stop());
+	const interact = instance(store, harness.ingest, mofh, undefined, clock.now);
+	const confirm = await confirmButton(interact);
+	const id = confirm.split(':').at(-1) as string;
+	return { store, harness, interact, confirm, id, clock, deps: { store, ingest: harness.ingest } };
+}
+
+describe('a confirmed action that waits for a connection to MOFH', () => {
+	it('is not called interrupted before its request left: the clock starts at the send, and one audit line is kept', async (t) => {
+		const gate = gatedMofh();
+		const { store, harness, interact, confirm, id, clock, deps } = await actionSetup(t, gate.mofh);
+		const click = interact(3, { custom_id: confirm, component_type: 2 });
+		await until(() => gate.mofh.calls === 1, 'the call to MOFH');
+		// 150 s waiting for a connection, then the request leaves; 100 s later MOFH has not answered yet.
+		await clock.advance(150_000);
+		gate.leave();
+		await until(
+			async () => ((await store.actions.get(`pending:${id}`)) as { sentAt?: number })?.sentAt,
+			'the send',
+		);
+		await clock.advance(100_000);
+		assert.equal(
+			await recordInterruptedActions(deps, clock.now),
+			0,
+			'250 s after the click, 100 s after the send',
+		);
+		gate.answer();
+		await click;
+		await idle(harness.worker);
+		const lines = auditLines(harness.sent);
+		assert.deepEqual(
+			lines.map((line) => line.title),
+			['Suspend from Discord: done'],
+		);
+	});
+
+	it("MOFH's real answer supersedes an 'unknown' recorded meanwhile, and the confirmation keeps one audit line", async (t) => {
+		const gate = gatedMofh();
+		const { harness, interact, confirm, clock, deps } = await actionSetup(t, gate.mofh);
+		const click = interact(3, { custom_id: confirm, component_type: 2 });
+		gate.leave();
+		await until(() => gate.sent() === 1, 'the send');
+		// This process stalls past the interrupted clock: another instance records the outcome as unknown.
+		await clock.advance(4 * 60_000);
+		assert.equal(await recordInterruptedActions(deps, clock.now), 1);
+		gate.answer();
+		const done = await click;
+		assert.match(JSON.stringify(done.edit), /Suspension accepted by MOFH/);
+		await idle(harness.worker);
+		assert.equal(auditLines(harness.sent).length, 1, 'one audit line per confirmation');
+		const again = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.match(
+			String((again.initial as { data?: { content?: string } }).data?.content),
+			/Already handled: suspend of abcd1234 by oncall: done/,
+		);
+		assert.equal(gate.mofh.calls, 1);
+	});
+
+	it('can be cancelled while it waits: nothing is sent, no audit line, the confirmation says so', async (t) => {
+		const gate = gatedMofh();
+		const { harness, interact, confirm, id, deps, clock } = await actionSetup(t, gate.mofh);
+		const click = interact(3, { custom_id: confirm, component_type: 2 });
+		await until(() => gate.mofh.calls === 1, 'the call to MOFH');
+		const waitingClick = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.match(
+			String((waitingClick.initial as { data?: { content?: string } }).data?.content),
+			/waiting for a connection to MOFH: nothing has been sent yet, and Cancel still stops it/,
+		);
+		const cancel = confirm.replace(/^act:suspend:/, 'act:cancel:');
+		const cancelled = await interact(3, { custom_id: cancel, component_type: 2 });
+		assert.match(
+			String((cancelled.initial as { data?: { content?: string } }).data?.content),
+			/Cancelled while it waited for a connection to MOFH: nothing was sent/,
+		);
+		const confirmation = await click;
+		assert.match(JSON.stringify(confirmation.edit), /Cancelled before it was sent: nothing was sent to MOFH/);
+		gate.leave();
+		assert.equal(gate.sent(), 0);
+		await clock.advance(10 * 60_000);
+		assert.equal(await recordInterruptedActions(deps, clock.now), 0);
+		await idle(harness.worker);
+		assert.equal(auditLines(harness.sent).length, 0);
+		assert.equal(await deps.store.actions.get(`pending:${id}`), undefined);
+	});
+
+	it('one whose process stopped before the request left is recorded as not sent', async (t) => {
+		const gate = gatedMofh();
+		const { harness, interact, confirm, deps, clock } = await actionSetup(t, gate.mofh);
+		void interact(3, { custom_id: confirm, component_type: 2 });
+		await until(() => gate.mofh.calls === 1, 'the call to MOFH');
+		await clock.advance(4 * 60_000);
+		assert.equal(await recordInterruptedActions(deps, clock.now), 1);
+		await idle(harness.worker);
+		const [line] = auditLines(harness.sent);
+		assert.equal(line?.title, 'Suspend from Discord: not sent');
+		assert.ok(JSON.stringify(line).includes('nothing was sent'));
+	});
+});
+
+describe('what a staff action records about the account', () => {
+	it("a member's username is shown as theirs and unverified: it binds no key, creates no account, joins no history", async (t) => {
+		const { store, harness, interact, confirm } = await actionSetup(
+			t,
+			scriptedMofh(async () => ({ outcome: 'done', message: 'Completed, suspended in 2 minutes.' })),
+		);
+		const done = await interact(3, { custom_id: confirm, component_type: 2 });
+		assert.match(JSON.stringify(done.edit), /host_12345678` \(given by oncall, unverified\)/);
+		await idle(harness.worker);
+		const [line] = auditLines(harness.sent);
+		assert.match(line?.description ?? '', /`abcd1234` \(`host_12345678`, given by `oncall`, unverified\)/);
+		assert.equal(await store.keys.get('abcd1234'), undefined);
+		assert.equal(await store.accounts.get('host_12345678'), undefined);
+	});
+
+	it("MOFH's documented statement of the account binds the key, but an action alone creates no account", async (t) => {
+		const { store, harness, interact, confirm } = await actionSetup(
+			t,
+			scriptedMofh(
+				async () =>
+					actionResult(
+						readAnswer(
+							'<suspendacct><result><status>0</status><statusmsg>This account is not active so can not be suspended  ( vPuser : host_99999999 ,  status : x , reason : RES_CLOSE : spam ) ..</statusmsg></result></suspendacct>',
+						),
+					) as ActionResult,
+			),
+		);
+		await interact(3, { custom_id: confirm, component_type: 2 });
+		await idle(harness.worker);
+		assert.equal(await store.keys.get('abcd1234'), 'host_99999999');
+		assert.equal(await store.accounts.get('host_99999999'), undefined, 'no callback ever named it');
+	});
+});
+
+describe('which vPanel user a MOFH answer states', () => {
+	it('only the first ( vPuser : … ) of a not-active refusal, never one quoted later or in other text', () => {
+		const stated = (body: string) => actionResult(readAnswer(body))?.vpUser;
+		const xml = (message: string) =>
+			`<suspendacct><result><status>0</status><statusmsg>${message}</statusmsg></result></suspendacct>`;
+		assert.equal(
+			stated(
+				xml(
+					'This account is not active so can not be suspended  ( vPuser : host_1 ,  status : x , reason :  ) ..',
+				),
+			),
+			'host_1',
+		);
+		// An unknown key: MOFH's statement is empty; what follows (a quoted reason) is not MOFH's statement.
+		assert.equal(
+			stated(
+				xml(
+					'This account is not active so can not be suspended  ( vPuser :  ,  status :  , reason : vPuser : victim_1 , status : a , reason : x ) .. No account mathcing this username abcd1234 could be found.',
+				),
+			),
+			undefined,
+		);
+		assert.equal(stated('ERROR : ( vPuser : victim_2 , status : a , reason : x )'), undefined);
+	});
 });

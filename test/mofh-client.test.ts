@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { createMofhClient, type MofhClient, type MofhClientOptions, MofhError } from '../src/clients/mofh.js';
 import { actionResult, clean, readAnswer } from '../src/clients/mofh-answer.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
+import { until } from './poll.js';
 
 /** The MOFH client against the double: every answer form, refusal text, auth failure and timeout. */
 
@@ -226,6 +227,41 @@ describe('MOFH client', () => {
 	it('an API URL that is not MOFH (404) is a configuration problem', async () => {
 		const elsewhere = make({ apiUrl: `${mofh.url}/not-here` });
 		await rejectsWith(elsewhere.getDomainUser('shop.example.com'), 'protocol', /HTTP 404.*MOFH_API_URL/);
+	});
+
+	it('waits a bounded time for a connection, then sends nothing (busy); a caller may give up while it waits', async () => {
+		mofh.fault = 'slow';
+		mofh.slowMs = 2_000;
+		const narrow = make({ maxConcurrent: 1, slotWaitMs: 200 });
+		const before = mofh.requests.length;
+		const first = narrow
+			.suspend({ key: 'abcd1234', reason: 'phishing kit' })
+			.catch((error: unknown) => error);
+		await until(() => mofh.requests.length === before + 1, 'the first request');
+		const started = performance.now();
+		let sent = false;
+		await rejectsWith(
+			narrow.suspend(
+				{ key: 'adm00001', reason: 'phishing kit' },
+				{
+					beforeSend: async () => {
+						sent = true;
+					},
+				},
+			),
+			'busy',
+			/stayed busy for 200 ms: suspendacct was not sent/,
+		);
+		assert.ok(performance.now() - started < 1_500, 'gave up after the wait, not after the first call');
+		const stop = new AbortController();
+		const cancelled = narrow.unsuspend('abcd1234', { signal: stop.signal });
+		stop.abort();
+		await rejectsWith(cancelled, 'cancelled', /nothing was sent to MOFH/);
+		assert.equal(sent, false);
+		assert.equal(mofh.requests.length, before + 1, 'only the first request reached MOFH');
+		mofh.fault = null;
+		await first;
+		mofh.slowMs = 12_000;
 	});
 
 	it('keeps at most maxConcurrent requests in flight', async () => {

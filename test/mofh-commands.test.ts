@@ -7,7 +7,7 @@ import type { DiscordDouble } from './doubles/discord.js';
 import { type MofhDouble, startMofhDouble } from './doubles/mofh.js';
 import { assertInert } from './helpers.js';
 import { type Final, type Interactions, startInteractions, TRANSPORTS, text } from './interactions.js';
-import { idle } from './poll.js';
+import { idle, until } from './poll.js';
 
 /** Staff-facing text (or its JSON) with markdown escapes taken out: provider words are shown as data. */
 const unescaped = (text: string) => text.replace(/\\+([*_~|`[\]()>#.+-])/g, '$1');
@@ -125,7 +125,7 @@ describe('acting on MOFH accounts from Discord', () => {
 				assert.match(byKey.content ?? '', /MOFH lists no domains for .*vPanel username.*not the account key/);
 			});
 
-			it('suspend: asks first, acts on Confirm, shows the result, posts the audit line once, remembers the key', async () => {
+			it('suspend: asks first, acts on Confirm, shows the result, posts the audit line once; the username given stays a hint', async () => {
 				const { key, vpUser } = await freshAccount();
 				const before = mofhCalls('suspendacct');
 				const asked = await run(
@@ -167,16 +167,13 @@ describe('acting on MOFH accounts from Discord', () => {
 				assert.match(JSON.stringify(line?.body.embeds), /phishing kit/);
 				assert.deepEqual(line?.body.allowed_mentions, { parse: [] });
 
+				// The member named the vPanel user; MOFH's "done" does not confirm it: shown as theirs, not recorded.
+				assert.match(text(asked), new RegExp(`${vpUser}\` \\(given by .*, unverified\\)`));
+				assert.match(JSON.stringify(line?.body.embeds), new RegExp(`${vpUser}\`, given by .*, unverified`));
 				const state = await account(vpUser);
-				assert.equal(state?.key, key);
-				assert.ok(
-					state?.history.some(
-						(entry) => entry.kind === 'account.action' && /Suspend by .*done/.test(entry.summary),
-					),
-				);
-				const status = await run(transport, command('account', 'status', { user: vpUser }));
-				assert.match(text(status), new RegExp(`"Key","value":"\`${key}\`"`));
-				assert.match(text(status), /Suspend by .*: done/);
+				assert.equal(state?.key, undefined);
+				assert.ok(!state?.history.some((entry) => entry.kind === 'account.action'));
+				assert.equal(await service.store.keys.get(key.toLowerCase()), undefined);
 			});
 
 			it('unsuspend: MOFH refuses a second time in its own words (status r), and an admin suspension says only the host can lift it', async () => {
@@ -189,7 +186,7 @@ describe('acting on MOFH accounts from Discord', () => {
 				assert.equal(mofh.accounts.get(key)?.status, 'r');
 
 				const second = await run(transport, command('account', 'unsuspend', { key }));
-				assert.match(text(second), new RegExp(vpUser), 'the key is remembered: the username is shown');
+				assert.match(text(second), /not known to hookcord yet/, "a member's word was not kept as fact");
 				const refused = await run(transport, click(buttonIds(second)[0] as string));
 				assert.match(text(refused), /MOFH refused the unsuspension/);
 				assert.match(text(refused), /This account is NOT currently suspended \(status : r \)\./);
@@ -412,6 +409,46 @@ describe('acting on MOFH accounts from Discord', () => {
 			assert.ok(!shown.includes(form), `${form} shown`);
 	});
 
+	for (const [status, code] of [
+		[404, 10062],
+		[400, 40060],
+	] as const) {
+		it(`Discord refusing the acknowledgement of Confirm (${code}): nothing is sent, the confirmation is free for another click`, async () => {
+			const { key } = await freshAccount();
+			const before = mofhCalls('suspendacct');
+			const asked = await run('gateway', command('account', 'suspend', { key, reason: 'phishing kit' }));
+			const confirm = buttonIds(asked)[0] as string;
+			const id = confirm.split(':').at(-1) as string;
+			const refused = discord.fail({
+				method: 'POST',
+				path: /\/interactions\/\d+\/[^/]+\/callback$/,
+				status,
+				code,
+			});
+			discord.injectInteraction(click(confirm));
+			await until(() => refused.hits === 1, 'the refused acknowledgement');
+			// Freed: the claim is gone and the confirmation waits for its button again.
+			await until(
+				async () =>
+					(await service.store.seen.get(`action:${id}`)) === undefined &&
+					!(
+						'startedAt' in
+						(((await service.store.actions.get(`pending:${id}`)) as object | undefined) ?? { startedAt: 0 })
+					),
+				'the confirmation to be freed',
+			);
+			assert.equal(mofhCalls('suspendacct'), before, 'MOFH was not called');
+
+			const again = await run('gateway', click(confirm));
+			assert.match(text(again), /Suspension accepted by MOFH/);
+			assert.equal(mofhCalls('suspendacct'), before + 1);
+			await idle(service.worker);
+			const lines = auditLines(key);
+			assert.equal(lines.length, 1);
+			assert.match(JSON.stringify(lines[0]?.body.embeds), /Suspend from Discord: done/);
+		});
+	}
+
 	it('two clicks of one Confirm at once, over both paths, make one MOFH call', async () => {
 		const { key } = await freshAccount();
 		const asked = await run('http', command('account', 'suspend', { key, reason: 'spam campaign' }));
@@ -422,7 +459,11 @@ describe('acting on MOFH accounts from Discord', () => {
 		mofh.fault = null;
 		assert.deepEqual(both.map((final) => final.type).sort(), [4, 6]);
 		const second = both.find((final) => final.type === 4);
-		assert.match(second?.content ?? '', /being carried out already/);
+		// Before the request leaves it is waiting (and could still be cancelled); after, it is being carried out.
+		assert.match(
+			second?.content ?? '',
+			/being carried out already|waiting for a connection to MOFH: nothing has been sent yet/,
+		);
 		assert.equal(mofh.requests.filter((r) => r.call === 'suspendacct' && r.params.user === key).length, 1);
 		await idle(service.worker);
 		assert.equal(auditLines(key).length, 1);

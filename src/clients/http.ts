@@ -23,12 +23,16 @@ export function connections(agent: Agent, maxConcurrent: number, closedError: ()
 		get closed() {
 			return closing.signal.aborted;
 		},
-		/** Waits for a slot; resolves with its release. */
-		async acquire(): Promise<() => void> {
+		/**
+		 * Waits for a slot; resolves with its release. Rejects with `closedError()` when the client closes,
+		 * and with `signal`'s reason when the caller gives up first (it then leaves the queue).
+		 */
+		async acquire(signal?: AbortSignal): Promise<() => void> {
 			try {
-				return await slots.acquire(closing.signal);
-			} catch {
-				throw closedError();
+				return await slots.acquire(signal ? AbortSignal.any([closing.signal, signal]) : closing.signal);
+			} catch (error) {
+				if (closing.signal.aborted) throw closedError();
+				throw error;
 			}
 		},
 		get inFlight() {

@@ -149,7 +149,10 @@ export interface ActionResult {
 	/** MOFH's own words, cleaned. */
 	message: string;
 	refusal?: ActionRefusal;
-	/** The vPanel username when MOFH's text names it (`vPuser : host_123`). */
+	/**
+	 * The vPanel username MOFH states for the key, only from the documented refusal of a suspension
+	 * (`… not active … ( vPuser : host_123 ,  status : x , reason : … )`): a fact hookcord may record.
+	 */
 	vpUser?: string;
 	/** The account's status letter when MOFH's text gives it: a active, x suspended, r reactivating, c closing. */
 	status?: string;
@@ -171,11 +174,26 @@ export function actionResult(answer: MofhAnswer): ActionResult | undefined {
 
 function refusal(message: string): ActionResult {
 	const result: ActionResult = { outcome: 'refused', message, refusal: classify(message) };
-	const vpUser = /vPuser\s*:\s*([A-Za-z0-9][A-Za-z0-9_.-]{0,63})\s*[,)]/i.exec(message)?.[1];
-	if (vpUser) result.vpUser = vpUser;
-	const status = /status\s*:\s*([a-z]?)\s*[,)]/i.exec(message)?.[1];
+	const stated = statedAccount(message);
+	if (stated?.vpUser && result.refusal === 'not_active') result.vpUser = stated.vpUser;
+	const status = stated?.status ?? /status\s*:\s*([a-z]?)\s*[,)]/i.exec(message)?.[1];
 	if (status) result.status = status.toLowerCase();
 	return result;
+}
+
+/**
+ * The `( vPuser : … , status : … , reason : … )` MOFH puts in its "not active" refusal, read at its first
+ * `( vPuser` only: a later one (a quoted request, a stored reason) is not MOFH's statement.
+ */
+function statedAccount(message: string): { vpUser?: string; status?: string } | undefined {
+	const at = message.search(/\(\s*vPuser\s*:/i);
+	if (at < 0) return undefined;
+	const stated =
+		/^\(\s*vPuser\s*:\s*([A-Za-z0-9][A-Za-z0-9_.-]{0,63})?\s*,\s*status\s*:\s*([a-z]?)\s*,\s*reason\s*:/i.exec(
+			message.slice(at, at + 200),
+		);
+	if (!stated) return undefined;
+	return { ...(stated[1] && { vpUser: stated[1] }), ...(stated[2] && { status: stated[2] }) };
 }
 
 function classify(message: string): ActionRefusal {

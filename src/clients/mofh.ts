@@ -33,7 +33,20 @@ export type { ActionResult, DomainOwner, UserDomain };
  * the API password nor the request URL (which carries it for look-ups) ever appears in one.
  */
 
-export type MofhErrorKind = 'config' | 'input' | 'auth' | 'refused' | 'timeout' | 'network' | 'protocol';
+/**
+ * `busy`: no connection came free within `slotWaitMs`, `cancelled`: the caller gave up while it waited;
+ * in both cases nothing was sent.
+ */
+export type MofhErrorKind =
+	| 'config'
+	| 'input'
+	| 'auth'
+	| 'refused'
+	| 'timeout'
+	| 'network'
+	| 'protocol'
+	| 'busy'
+	| 'cancelled';
 
 export class MofhError extends UserFacingError {
 	override name = 'MofhError';
@@ -56,6 +69,22 @@ export interface MofhClientOptions {
 	postTimeoutMs?: number;
 	/** Requests in flight at once across the client. MOFH documents no limit; default 4. */
 	maxConcurrent?: number;
+	/**
+	 * How long a call waits for one of those connections before giving up with nothing sent (`busy`).
+	 * Default 15 s: a staff action is either sent soon after its click or not at all.
+	 */
+	slotWaitMs?: number;
+}
+
+/** How an account call is sent, for a caller that must know whether it left. */
+export interface SendOptions {
+	/** Aborting it while the call waits for a connection gives up with nothing sent (`cancelled`). */
+	signal?: AbortSignal;
+	/**
+	 * Runs once a connection is held, just before the request leaves; if it throws, nothing is sent
+	 * (`cancelled`). What the caller records here is the moment MOFH may start acting.
+	 */
+	beforeSend?: () => Promise<void>;
 }
 
 export interface SuspendInput {
@@ -94,8 +123,8 @@ export interface MofhClient {
 	getDomainUser(domain: string): Promise<DomainOwner | null>;
 	getUserDomains(username: string): Promise<UserDomain[]>;
 	/** Resolves with MOFH's answer, done or refused; throws only when there is no answer to show. */
-	suspend(input: SuspendInput): Promise<ActionResult>;
-	unsuspend(key: string): Promise<ActionResult>;
+	suspend(input: SuspendInput, send?: SendOptions): Promise<ActionResult>;
+	unsuspend(key: string, send?: SendOptions): Promise<ActionResult>;
 	/** Opens a ticket; resolves with its id (a string: leading zeros count). MOFH's refusal is a `refused` MofhError. */
 	openTicket(input: NewTicketInput): Promise<string>;
 	/** Sends the account's reply; MOFH's refusal is a `refused` MofhError. */
@@ -126,11 +155,9 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 	const missing = [...(user ? [] : ['MOFH_API_USERNAME']), ...(password ? [] : ['MOFH_API_PASSWORD'])];
 	const base = parseBase(options.apiUrl);
 	const closedError = () => new MofhError('The MOFH client is closed', 'config');
-	const pool = connections(
-		new Agent({ connect: { timeout: connectTimeoutMs } }),
-		options.maxConcurrent ?? 4,
-		closedError,
-	);
+	const maxConcurrent = options.maxConcurrent ?? 4;
+	const slotWaitMs = options.slotWaitMs ?? 15_000;
+	const pool = connections(new Agent({ connect: { timeout: connectTimeoutMs } }), maxConcurrent, closedError);
 	const { agent } = pool;
 	/**
 	 * MOFH's texts can quote the request (a debugging or misconfigured server does): the password and the
@@ -148,6 +175,7 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 		name: string,
 		params: Record<string, string>,
 		auth: 'basic' | 'both' = 'basic',
+		send: SendOptions = {},
 	): Promise<MofhAnswer> {
 		if (pool.closed) throw closedError();
 		if (!user || !password) {
@@ -157,7 +185,7 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			);
 		}
 		if (!base) throw new MofhError('MOFH_API_URL is not a valid http(s) URL', 'config');
-		const release = await pool.acquire();
+		const release = await slot(name, send);
 		const timeoutMs = method === 'GET' ? getTimeoutMs : postTimeoutMs;
 		const timer = new AbortController();
 		const timeout = setTimeout(() => timer.abort(), timeoutMs);
@@ -225,6 +253,37 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 		}
 	}
 
+	/** A connection for `name`, waited for at most slotWaitMs; then `beforeSend`. Nothing is sent on a throw. */
+	async function slot(name: string, { signal, beforeSend }: SendOptions): Promise<() => void> {
+		const waited = AbortSignal.timeout(slotWaitMs);
+		let release: () => void;
+		try {
+			release = await pool.acquire(signal ? AbortSignal.any([signal, waited]) : waited);
+		} catch (error) {
+			if (pool.closed) throw closedError();
+			if (signal?.aborted)
+				throw new MofhError(
+					`${name} was cancelled before it was sent: nothing was sent to MOFH`,
+					'cancelled',
+				);
+			if (waited.aborted)
+				throw new MofhError(
+					`hookcord's ${maxConcurrent} connections to MOFH stayed busy for ${formatDuration(slotWaitMs)}: ${name} was not sent. Try again in a moment.`,
+					'busy',
+				);
+			throw error;
+		}
+		try {
+			if (signal?.aborted) throw new Error('cancelled');
+			await beforeSend?.();
+		} catch (error) {
+			release();
+			if (error instanceof MofhError) throw error;
+			throw new MofhError(`${name} was cancelled before it was sent: nothing was sent to MOFH`, 'cancelled');
+		}
+		return release;
+	}
+
 	function unexpected(name: string, answer: MofhAnswer): MofhError {
 		// MOFH's own refusal text ("ERROR :…") is shown as it is; anything else is a protocol problem.
 		if (answer.kind === 'text' && /^error\b/i.test(answer.message))
@@ -249,8 +308,12 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			'An account key is 1 to 8 letters and digits (the `user` given at createacct).',
 		);
 
-	async function action(name: string, params: Record<string, string>): Promise<ActionResult> {
-		const answer = await call('POST', name, params);
+	async function action(
+		name: string,
+		params: Record<string, string>,
+		send?: SendOptions,
+	): Promise<ActionResult> {
+		const answer = await call('POST', name, params, 'basic', send);
 		const result = actionResult(answer);
 		if (!result) throw unexpected(name, answer);
 		return result;
@@ -309,14 +372,14 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			return rows;
 		},
 
-		async suspend({ key, reason, linked = false }) {
+		async suspend({ key, reason, linked = false }, send) {
 			const text = reason.trim();
 			if (!text) throw new MofhError('Give a reason for the suspension.', 'input');
-			return action('suspendacct', { user: keyOf(key), reason: text, linked: linked ? '1' : '0' });
+			return action('suspendacct', { user: keyOf(key), reason: text, linked: linked ? '1' : '0' }, send);
 		},
 
-		async unsuspend(key) {
-			return action('unsuspendacct', { user: keyOf(key) });
+		async unsuspend(key, send) {
+			return action('unsuspendacct', { user: keyOf(key) }, send);
 		},
 
 		async openTicket({ username, subject, message, domain, ip }) {

@@ -90,8 +90,13 @@ export type Event =
 			action: AccountAction;
 			/** The account key (suspend and unsuspend name the account by it). */
 			key: string;
-			/** The vPanel username, when MOFH's answer named it or it was known or told. */
+			/**
+			 * The vPanel username, when MOFH confirmed it (its answer named it, or an earlier one did for this
+			 * key). Only this ties the action to an account, its history and the key's binding.
+			 */
 			username?: string;
+			/** The vPanel username the member gave when MOFH confirmed none: given by `by`, unverified. */
+			usernameHint?: string;
 			reason?: string;
 			linked?: boolean;
 			/** The Discord member who confirmed it. */

@@ -7,6 +7,8 @@ export const duplicateWindowMs = (event: ParsedEvent) => PROVIDER_FACTS[event.pr
 
 /** What makes two callbacks the same: the parsed event, fields in a stable order. */
 export function fingerprint(event: ParsedEvent): string {
+	// A staff action is recorded once per confirmation, whatever outcome each recording carries.
+	if (event.kind === 'account.action') return `${event.provider}:action:${event.actionId}`;
 	return `${event.provider}:${shortHash(canonical(event), 32)}`;
 }
 

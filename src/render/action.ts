@@ -2,7 +2,7 @@ import type { APIEmbed } from 'discord-api-types/v10';
 import type { AccountAction, ActionOutcome } from '../events/event.js';
 import { COLOURS } from './alert.js';
 import { fitEmbed } from './limits.js';
-import { inline } from './markdown.js';
+import { inline, line } from './markdown.js';
 
 /** Pure renderers of a staff action's confirmation and of its result, for the member who asked. */
 
@@ -11,8 +11,17 @@ export interface ActionRequest {
 	key: string;
 	reason?: string;
 	linked?: boolean;
-	/** The vPanel username, when known. */
-	username?: string;
+	/** The vPanel username, when MOFH confirmed it. */
+	username?: string | undefined;
+	/** The vPanel username the member gave, unverified. */
+	hint?: { username: string; by: string } | undefined;
+}
+
+/** The vPanel user as hookcord knows it: confirmed by MOFH, or as given by a member (unverified). */
+function vpanelUser(request: ActionRequest, unknown: string): string {
+	if (request.username) return inline(request.username);
+	if (request.hint) return `${inline(request.hint.username)} (given by ${line(request.hint.by)}, unverified)`;
+	return unknown;
 }
 
 export function renderConfirmation(request: ActionRequest): APIEmbed {
@@ -21,7 +30,7 @@ export function renderConfirmation(request: ActionRequest): APIEmbed {
 		{ name: 'Key', value: inline(request.key), inline: true },
 		{
 			name: 'vPanel user',
-			value: request.username ? inline(request.username) : '_not known to hookcord yet_',
+			value: vpanelUser(request, '_not known to hookcord yet_'),
 			inline: true,
 		},
 	];
@@ -108,7 +117,7 @@ export function renderActionResult(report: ActionReport): APIEmbed {
 		color: colour,
 		fields: [
 			{ name: 'Key', value: inline(report.key), inline: true },
-			{ name: 'vPanel user', value: report.username ? inline(report.username) : '—', inline: true },
+			{ name: 'vPanel user', value: vpanelUser(report, '—'), inline: true },
 			...(report.action === 'suspend' && report.reason !== undefined
 				? [{ name: 'Reason', value: inline(report.reason), inline: false }]
 				: []),

@@ -195,7 +195,12 @@ const ACTION_OUTCOMES = {
 function renderAction(event: EventOf<'account.action'>): Body {
 	const outcome = ACTION_OUTCOMES[event.outcome];
 	const verb = event.action === 'suspend' ? 'Suspend' : 'Unsuspend';
-	const account = `key ${inline(event.key)}${event.username ? ` (${inline(event.username)})` : ''}`;
+	const user = event.username
+		? ` (${inline(event.username)})`
+		: event.usernameHint
+			? ` (${inline(event.usernameHint)}, given by ${inline(event.by.name)}, unverified)`
+			: '';
+	const account = `key ${inline(event.key)}${user}`;
 	const details = [
 		...(event.reason !== undefined ? [`Reason: ${inline(event.reason)}`] : []),
 		...(event.linked ? ['Linked accounts too'] : []),

@@ -23,7 +23,11 @@ function targetsOf(event: Event, ticketOwner?: string): Target[] {
 		targets.push({
 			collection: 'accounts',
 			key: username.toLowerCase(),
-			apply: (previous) => projectAccount(previous, { ...event, username }),
+			// An account exists once MOFH called back about it: a staff action alone never creates one.
+			apply: (previous) =>
+				previous === undefined && event.kind === 'account.action'
+					? previous
+					: projectAccount(previous, { ...event, username }),
 		});
 		// Remember which vPanel username a key belongs to: suspend and unsuspend name accounts by key.
 		if (event.kind === 'account.action' && event.username) {

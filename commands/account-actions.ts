@@ -344,9 +344,19 @@ async function recordAudit(
 	action: Finished,
 ): Promise<void> {
 	const key = pendingKey(action.confirmationId);
+	const outcome = handled({
+		action: action.action,
+		key: action.key,
+		by: action.by.name,
+		outcome: action.outcome,
+		answer: action.answer,
+	});
 	const kept = readHandled((await store.seen.get(`action:${action.confirmationId}`)) ?? '');
-	if (kept && 'outcome' in kept && (kept.outcome !== 'unknown' || action.outcome === 'unknown')) {
+	if (kept && 'outcome' in kept) {
 		await store.actions.delete(key);
+		// Recorded already (its line is posted); MOFH's answer still replaces an "unknown" as its outcome.
+		if (kept.outcome === 'unknown' && action.outcome !== 'unknown')
+			await store.seen.set(`action:${action.confirmationId}`, outcome, OUTCOME_TTL_MS);
 		return;
 	}
 	const { duplicate } = await ingest(
@@ -366,13 +376,6 @@ async function recordAudit(
 		[{ collection: 'actions', key, remove: true }],
 	);
 	if (duplicate) await store.actions.delete(key);
-	const outcome = handled({
-		action: action.action,
-		key: action.key,
-		by: action.by.name,
-		outcome: action.outcome,
-		answer: action.answer,
-	});
 	await store.seen.set(`action:${action.confirmationId}`, outcome, OUTCOME_TTL_MS).catch(() => {});
 }
 

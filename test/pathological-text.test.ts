@@ -129,4 +129,8 @@ describe('entities name only what they are', () => {
 		}
 		assert.equal(clean('x &lt;b&gt;y&lt;/b&gt; &amp; &#65;&#x42; &NBSP;z'), 'x y & AB z');
 	});
+
+	it('the MOFH cleaner drops bidi controls, also ones an entity decodes into', () => {
+		assert.equal(clean('gnp\u202e.exe &#x202E;x&#8294;y\u2069'), 'gnp.exe xy');
+	});
 });

@@ -3,8 +3,8 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type After, type Clock, realAfter } from './clock.js';
 import type { Config } from './config.js';
-import type { Send } from './delivery/kinds/discord.js';
 import { type Leadership, type LeadershipStatus, startLeadership } from './delivery/leadership.js';
+import type { Send } from './delivery/message.js';
 import {
 	createDeliveryTerm,
 	type Delivery,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { APIEmbed } from 'discord-api-types/v10';
 import { DeliveryError } from '../src/delivery/errors.js';
-import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
+import type { OutgoingMessage } from '../src/delivery/message.js';
 import type { Event, ParsedEvent, SuspensionCategory } from '../src/events/event.js';
 import { renderDigest } from '../src/render/digest.js';
 import { codePoints, embedLength, LIMITS } from '../src/render/limits.js';

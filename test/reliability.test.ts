@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
-import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
+import type { OutgoingMessage } from '../src/delivery/message.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { AccountState } from '../src/state/projections.js';
 import { pruneExpired, type Store } from '../src/store/store.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { DeliveryError } from '../src/delivery/errors.js';
-import type { OutgoingMessage } from '../src/delivery/kinds/discord.js';
+import type { OutgoingMessage } from '../src/delivery/message.js';
 import { openStore } from '../src/store/store.js';
 import { ManualClock } from './clock.js';
 import { deliveryHarness, eventIds, type HarnessOptions, pendingEntries } from './helpers.js';

@@ -3,9 +3,8 @@ import type { APIEmbed, APIMessage, APIUser, RESTPostAPIChannelMessageJSONBody }
 import { Routes } from 'discord-api-types/v10';
 import { alertComponents } from '../render/components.js';
 import type { Lease } from '../store/lease.js';
-import { classifyStatus, DeliveryError } from './errors.js';
-import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './kinds/discord.js';
-import { notLeading } from './leadership.js';
+import { classifyStatus, DeliveryError, notLeading } from './errors.js';
+import { NO_MENTIONS, type OutgoingMessage, type PostToChannel } from './message.js';
 
 export interface ChannelOptions {
 	apiUrl: string;

@@ -44,3 +44,7 @@ export function classifyStatus(status: number, botRoute: boolean): FailureKind {
 	if (status === 429 || status >= 500 || status === 408) return 'retry';
 	return 'reject';
 }
+
+/** Thrown in place of a send once this instance no longer holds the delivery lease. */
+export const notLeading = () =>
+	new DeliveryError('pause', 'this instance no longer holds the delivery lease');

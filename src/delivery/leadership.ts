@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Lease } from '../store/lease.js';
 import { within } from '../within.js';
-import { DeliveryError } from './errors.js';
-import type { Send } from './kinds/discord.js';
+import { notLeading } from './errors.js';
+import type { Send } from './message.js';
 
 export interface LeadershipStatus {
 	/** This instance's id. */
@@ -183,10 +183,6 @@ class LeaseHolder implements Leadership {
 		return this.#ticking;
 	}
 }
-
-/** Thrown in place of a send once this instance no longer holds the lease. */
-export const notLeading = () =>
-	new DeliveryError('pause', 'this instance no longer holds the delivery lease');
 
 /**
  * Fencing: a send checks the lease first, so a leader that lost its lease (paused past it, cut off from

@@ -5,9 +5,9 @@ import { createOutbox, type Outbox } from '../state/outbox.js';
 import type { Lease } from '../store/lease.js';
 import type { Store } from '../store/store.js';
 import type { Kinds } from './kind.js';
-import type { Send } from './kinds/discord.js';
 import { createKinds } from './kinds/index.js';
 import { fenceSend, type LeadershipOptions } from './leadership.js';
+import type { Send } from './message.js';
 import { type Route, routeTopics } from './routing.js';
 import { createWorker, type Worker, type WorkerOptions } from './worker.js';
 

@@ -1,10 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type After, realAfter } from '../clock.js';
 import { topicOf } from '../events/event.js';
-import { type Outbox, type OutboxEntry, outboxKey, type StoredInFlight } from '../state/outbox.js';
-import type { Failure } from './errors.js';
+import type { Outbox, OutboxEntry, StoredInFlight } from '../state/outbox.js';
+import { Bookkeeping } from './bookkeeping.js';
 import type { Kinds } from './kind.js';
-import { decide, type Retry } from './outcome.js';
 import { DestinationQueue, type Lane } from './queue.js';
 import { kindOfKey, type Route } from './routing.js';
 
@@ -67,19 +66,17 @@ export class Worker {
 	readonly #log: FastifyBaseLogger;
 	readonly #now: () => number;
 	readonly #after: After;
-	readonly #settings: { retrySchedule: number[]; retryBudget: number; pauseMs: number; pageSize: number };
+	readonly #pageSize: number;
 	readonly #rate: { messages: number; perMs: number };
+	readonly #books: Bookkeeping;
 	readonly #queues = new Map<string, DestinationQueue>();
-	/** When entries (by outbox key) were delivered or dead-lettered lately, so an older read cannot revive them. */
-	readonly #finished = new Map<string, number>();
 	readonly #running = new Set<Promise<void>>();
-	/** Kinds whose credentials were refused, and why. */
-	readonly #halted = new Map<string, string>();
 	#phase: Phase = 'idle';
 	/** Entries met while resuming whose destination their topic no longer routes to. */
 	#unrouted: OutboxEntry[] = [];
 	#cancelWake: (() => void) | undefined;
-	readonly #counts = { delivered: 0, deadLettered: 0, inOutbox: 0 };
+	/** Alerts in the outbox at the last full read of it. */
+	#inOutbox = 0;
 
 	constructor(options: WorkerOptions) {
 		this.#outbox = options.outbox;
@@ -89,12 +86,15 @@ export class Worker {
 		this.#now = options.now ?? Date.now;
 		this.#after = options.after ?? realAfter;
 		this.#rate = options.rate ?? { messages: 5, perMs: 5_000 };
-		this.#settings = {
+		this.#pageSize = options.pageSize ?? 1_000;
+		this.#books = new Bookkeeping({
+			outbox: options.outbox,
+			log: options.log,
+			now: this.#now,
 			retrySchedule: options.retrySchedule,
 			retryBudget: options.retryBudget,
 			pauseMs: options.pauseMs ?? 600_000,
-			pageSize: options.pageSize ?? 1_000,
-		};
+		});
 	}
 
 	/** Takes a stored entry (ingest, a replay, a sweep); ignored unless the worker runs. */
@@ -136,7 +136,7 @@ export class Worker {
 			if (this.#phase === 'resuming') this.#phase = 'running';
 			this.#unrouted = [];
 		}
-		this.#counts.inOutbox = count;
+		this.#inOutbox = count;
 		for (const queue of this.#queues.values()) this.#drain(queue);
 		if (count > 0) this.#log.info(`resuming ${count} undelivered alert(s)`);
 		return count;
@@ -157,11 +157,11 @@ export class Worker {
 			let count = 0;
 			for await (const entry of this.#outbox.scan()) {
 				// Finished while we were reading: the copy we read is stale. Finished before: it was replayed.
-				if (this.#finishedSince(entry, began)) continue;
+				if (this.#books.finishedSince(entry, began)) continue;
 				count++;
 				this.enqueue(entry);
 			}
-			this.#counts.inOutbox = count;
+			this.#inOutbox = count;
 		} catch (error) {
 			this.#log.warn({ err: error }, 'could not re-read the outbox');
 		}
@@ -179,7 +179,8 @@ export class Worker {
 		if (lane?.record) {
 			delete lane.record.held;
 			if (decision === 'skip') {
-				await this.#deadLetter(queue, queue.inFlight(lane), `skipped by staff after: ${held.reason}`);
+				const reason = `skipped by staff after: ${held.reason}`;
+				await this.#books.deadLetter(destination, queue.inFlight(lane), reason, queue);
 				delete lane.record;
 				if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
 			} else if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);
@@ -203,32 +204,17 @@ export class Worker {
 			held ? [{ destination: destination.key, reason: held.reason }] : [],
 		);
 		const pending = all.reduce((sum, queue) => sum + queue.entries.length, 0);
-		const [halt] = this.#halted.values();
+		const [halt] = this.#books.halted.values();
 		return {
 			pending,
-			inOutbox: Math.max(this.#counts.inOutbox, pending),
-			delivered: this.#counts.delivered,
-			deadLettered: this.#counts.deadLettered,
+			inOutbox: Math.max(this.#inOutbox, pending),
+			delivered: this.#books.counts.delivered,
+			deadLettered: this.#books.counts.deadLettered,
 			idle: all.every((queue) => queue.empty && queue.slots === 0),
 			...(halt && { halted: halt }),
 			paused,
 			...(held.length > 0 && { held }),
 		};
-	}
-
-	#finishedSince(entry: OutboxEntry, since: number): boolean {
-		const at = this.#finished.get(outboxKey(entry.destination, entry.event.id));
-		return (at ?? Number.NEGATIVE_INFINITY) >= since;
-	}
-
-	#finish(destination: string, ids: readonly string[]): void {
-		const at = this.#now();
-		for (const id of ids) this.#finished.set(outboxKey(destination, id), at);
-		// A Map iterates in insertion order: drop the oldest beyond a bound that covers any sweep in flight.
-		for (const key of this.#finished.keys()) {
-			if (this.#finished.size <= 10_000) break;
-			this.#finished.delete(key);
-		}
 	}
 
 	/** The queue of an entry's destination, while its topic still routes there. */
@@ -238,7 +224,7 @@ export class Worker {
 		let queue = this.#queues.get(destination.key);
 		const kind = this.#kinds.get(destination.kind);
 		if (!queue && kind) {
-			queue = new DestinationQueue(destination, kind, this.#settings.pageSize, this.#rate);
+			queue = new DestinationQueue(destination, kind, this.#pageSize, this.#rate);
 			this.#queues.set(destination.key, queue);
 		}
 		return queue;
@@ -253,8 +239,7 @@ export class Worker {
 		try {
 			if (!this.#kinds.get(kindOfKey(entry.destination))?.parse) {
 				const reason = 'its destination is no longer configured';
-				await this.#outbox.fail({ ...entry, lastError: reason }, entry.destination, this.#now());
-				this.#counts.deadLettered++;
+				await this.#books.deadLetter(entry.destination, [entry], reason);
 				return;
 			}
 			const to = this.#route(topicOf(entry.event)).filter((each) => this.#kinds.get(each.kind)?.parse);
@@ -271,7 +256,7 @@ export class Worker {
 	#blocked(queue: DestinationQueue): boolean {
 		const now = this.#now();
 		return (
-			this.#halted.has(queue.kind.name) ||
+			this.#books.halted.has(queue.kind.name) ||
 			queue.held !== undefined ||
 			queue.pausedUntil > now ||
 			queue.pacing.nextSlot() > now
@@ -304,7 +289,7 @@ export class Worker {
 			await queue
 				.refill(
 					(room, from) => this.#outbox.page(queue.destination.key, room, { after: from }),
-					(entry) => this.#finishedSince(entry, began),
+					(entry) => this.#books.finishedSince(entry, began),
 				)
 				.catch((error) =>
 					this.#log.warn(
@@ -332,7 +317,7 @@ export class Worker {
 			await queue.kind.send(queue.destination, record, entries);
 		} catch (error) {
 			queue.pacing.attempted(this.#now());
-			await this.#onFailure(queue, lane, entries, queue.kind.classify(error));
+			await this.#books.failed(queue, lane, entries, queue.kind.classify(error));
 			return false;
 		}
 		queue.pacing.attempted(this.#now());
@@ -341,7 +326,7 @@ export class Worker {
 			queue.pausedUntil = 0;
 			delete queue.pauseReason;
 		}
-		return this.#onDelivered(queue, lane, record);
+		return this.#books.delivered(queue, lane, record);
 	}
 
 	/**
@@ -364,124 +349,6 @@ export class Worker {
 		return record;
 	}
 
-	/** Forgets delivered entries; false when the store could not record it (the record is sent again). */
-	async #onDelivered(queue: DestinationQueue, lane: Lane, record: StoredInFlight): Promise<boolean> {
-		const { ids } = record;
-		const destination = queue.destination.key;
-		try {
-			await this.#outbox.remove(destination, ids);
-			if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
-		} catch (error) {
-			this.#log.error(
-				{ err: error, destination },
-				'delivered, but the store did not record it; will confirm again',
-			);
-			const wait = this.#now() + (this.#settings.retrySchedule[0] ?? 1000);
-			for (const entry of queue.inFlight(lane)) entry.notBefore = wait;
-			return false;
-		}
-		queue.forget(ids);
-		this.#finish(destination, ids);
-		delete lane.record;
-		this.#counts.delivered += ids.length;
-		this.#log.info(
-			{ destination, events: ids.length > 20 ? ids.length : ids },
-			`delivered ${ids.length} alert(s)`,
-		);
-		return true;
-	}
-
-	/** Applies what `decide` makes of a failure. */
-	async #onFailure(
-		queue: DestinationQueue,
-		lane: Lane,
-		entries: OutboxEntry[],
-		failure: Failure,
-	): Promise<void> {
-		const { kind } = queue;
-		const destination = queue.destination.key;
-		const { retrySchedule, pauseMs } = this.#settings;
-		const retryBudget = kind.retryBudget ?? this.#settings.retryBudget;
-		const decision = decide(failure, entries, { now: this.#now(), retrySchedule, retryBudget, pauseMs });
-		if (decision.halt) {
-			this.#halted.set(kind.name, decision.halt);
-			this.#log.fatal(
-				{ destination },
-				`${kind.credentials ?? 'credentials'} refused (${decision.halt}): delivery to every ${kind.name} destination stopped, events kept in the outbox`,
-			);
-		}
-		if (decision.pause) {
-			queue.pausedUntil = decision.pause.until;
-			queue.pauseReason = decision.pause.reason;
-			this.#log.error(
-				{ destination },
-				`destination unusable (${failure.message}): paused, its events are kept`,
-			);
-		}
-		if (decision.hold) await this.#holdAt(queue, lane, decision.hold);
-		if (decision.alone) {
-			this.#log.warn(
-				{ destination },
-				`the destination refused a batch (${failure.message}); sending its alerts one by one`,
-			);
-			for (const id of decision.alone) queue.alone.add(id);
-		}
-		if (decision.deadLetter) {
-			const gone = new Set(decision.deadLetter.ids);
-			const expired = entries.filter((entry) => gone.has(entry.event.id));
-			await this.#deadLetter(queue, expired, decision.deadLetter.reason);
-		}
-		if (decision.dropRecord) {
-			delete lane.record;
-			if (kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane)).catch(() => {});
-		}
-		if (decision.retry.length > 0) await this.#retryLater(queue, entries, decision.retry, failure.message);
-	}
-
-	async #retryLater(queue: DestinationQueue, entries: OutboxEntry[], retries: Retry[], message: string) {
-		const byId = new Map(entries.map((entry) => [entry.event.id, entry]));
-		const live = retries.flatMap(({ id, ...state }) => {
-			const entry = byId.get(id);
-			return entry ? [Object.assign(entry, state)] : [];
-		});
-		// One write per message would do for a digest of hundreds; each entry keeps its own count.
-		await Promise.all(
-			live.map((entry) =>
-				this.#outbox.update(entry).catch((err) => this.#log.warn({ err }, 'could not persist retry state')),
-			),
-		);
-		this.#log.warn(
-			{ destination: queue.destination.key, attempts: live[0]?.attempts },
-			`delivery failed (${message}); will retry`,
-		);
-	}
-
-	async #deadLetter(queue: DestinationQueue, entries: OutboxEntry[], reason: string): Promise<void> {
-		const destination = queue.destination.key;
-		for (const entry of entries) {
-			entry.lastError = reason;
-			await this.#outbox.fail(entry, destination, this.#now());
-		}
-		const gone = entries.map((entry) => entry.event.id);
-		queue.forget(gone);
-		this.#finish(destination, gone);
-		this.#counts.deadLettered += entries.length;
-		this.#log.error({ destination, events: gone }, `alert(s) moved to failed deliveries: ${reason}`);
-	}
-
-	/** Stops a destination at a lane's record until a person decides; kept in the store with the record. */
-	async #holdAt(queue: DestinationQueue, lane: Lane, reason: string): Promise<void> {
-		queue.held = { lane: lane.key, reason };
-		if (lane.record) {
-			lane.record.held = { reason, at: this.#now() };
-			if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);
-		}
-		this.#log.error(
-			{ destination: queue.destination.key },
-			`destination held (${reason}): nothing more is sent to it until staff resend or skip`,
-		);
-	}
-
 	/** Reads a lane's in-flight record at start: its kind says whether it is sent again or held there. */
 	async #load(queue: DestinationQueue, entry: OutboxEntry): Promise<void> {
 		const lane = queue.laneOf(entry);
@@ -492,7 +359,7 @@ export class Worker {
 		lane.record = record;
 		if (record.held) queue.held = { lane: lane.key, reason: record.held.reason };
 		else if (queue.kind.recover(record) === 'hold')
-			await this.#holdAt(queue, lane, 'it was being sent when delivery stopped, and may have arrived');
+			await this.#books.hold(queue, lane, 'it was being sent when delivery stopped, and may have arrived');
 	}
 
 	/** One timer for the whole worker: wake at the earliest backoff, pause end or free slot. */
@@ -503,7 +370,7 @@ export class Worker {
 		let wake = Number.POSITIVE_INFINITY;
 		for (const queue of this.#queues.values()) {
 			if (queue.slots >= queue.concurrency || queue.empty) continue;
-			if (this.#halted.has(queue.kind.name) || queue.held) continue;
+			if (this.#books.halted.has(queue.kind.name) || queue.held) continue;
 			wake = Math.min(wake, Math.max(queue.pausedUntil, queue.nextReady(), queue.pacing.nextSlot()));
 		}
 		if (wake === Number.POSITIVE_INFINITY) return;

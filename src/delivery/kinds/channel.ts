@@ -1,14 +1,8 @@
 import { SNOWFLAKE } from '../../config.js';
 import { DeliveryError, toFailure } from '../errors.js';
 import type { Destination, DestinationKind } from '../kind.js';
-import {
-	composeDiscord,
-	type DiscordKindDeps,
-	type DiscordRecord,
-	type PostToChannel,
-	type Send,
-	toMessage,
-} from './discord.js';
+import type { PostToChannel, Send } from '../message.js';
+import { composeDiscord, type DiscordKindDeps, type DiscordRecord, toMessage } from './discord.js';
 
 export interface ChannelDestination extends Destination {
 	kind: 'channel';

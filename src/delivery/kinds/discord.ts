@@ -1,32 +1,10 @@
 import type { APIEmbed } from 'discord-api-types/v10';
-import type { Event } from '../../events/event.js';
 import { shortHash } from '../../events/id.js';
 import { composeMessage } from '../../render/message.js';
 import type { InFlightRecord, OutboxEntry } from '../../state/outbox.js';
-import type { Destination } from '../kind.js';
+import type { OutgoingMessage, Send } from '../message.js';
 
 /** What the Discord kinds (bot channel, webhook, dry run) share: the message and how it is composed. */
-
-export interface OutgoingMessage {
-	/** One headline per embed, for notifications and previews. */
-	content: string;
-	embeds: APIEmbed[];
-	/** Derived from the events in the message: Discord drops a repeat of the same nonce. */
-	nonce: string;
-	/** The events the message shows: bot messages carry a Status button per account among them. */
-	events?: readonly Event[];
-	/**
-	 * An earlier attempt was longer ago than Discord remembers nonces: it may have posted the message with
-	 * its answer lost. A bot channel's recent messages are searched for it before it is posted again.
-	 */
-	lookBack?: boolean;
-}
-
-/** Puts one message on the wire for a Discord destination. Tests replace it to record what is posted. */
-export type Send = (destination: Destination, message: OutgoingMessage) => Promise<void>;
-
-/** Text from callbacks must never ping anyone (Discord's `allowed_mentions`). */
-export const NO_MENTIONS = { parse: [] as [] };
 
 /**
  * A Discord message being sent, kept until Discord confirms it so a retry, or the next process after a
@@ -78,6 +56,3 @@ export function toMessage(
 		...(embeds.length === record.ids.length && { events: entries.map((entry) => entry.event) }),
 	};
 }
-
-/** Posts one message to a channel as the bot (channel.ts): loaded only when DISCORD_TOKEN is set. */
-export type PostToChannel = (channelId: string, message: OutgoingMessage) => Promise<void>;

@@ -1,6 +1,7 @@
 import { type Kinds, register } from '../kind.js';
+import type { PostToChannel } from '../message.js';
 import { channelKind } from './channel.js';
-import type { DiscordKindDeps, PostToChannel } from './discord.js';
+import type { DiscordKindDeps } from './discord.js';
 import { stdoutKind } from './stdout.js';
 import { type TicketKindDeps, ticketKind } from './ticket-thread.js';
 import { webhookKind } from './webhook.js';

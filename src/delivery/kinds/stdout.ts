@@ -1,13 +1,8 @@
 import { embedToText } from '../../render/plain.js';
 import { toFailure } from '../errors.js';
 import type { Destination, DestinationKind } from '../kind.js';
-import {
-	composeDiscord,
-	type DiscordKindDeps,
-	type DiscordRecord,
-	type OutgoingMessage,
-	toMessage,
-} from './discord.js';
+import type { OutgoingMessage } from '../message.js';
+import { composeDiscord, type DiscordKindDeps, type DiscordRecord, toMessage } from './discord.js';
 
 export interface StdoutDestination extends Destination {
 	kind: 'stdout';

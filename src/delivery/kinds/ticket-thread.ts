@@ -8,8 +8,8 @@ import { recordTicketThread, ticketThreads } from '../../state/ticket-threads.js
 import type { Store } from '../../store/store.js';
 import { DeliveryError, toFailure } from '../errors.js';
 import type { Destination, DestinationKind } from '../kind.js';
+import type { Send } from '../message.js';
 import type { TicketThreads } from '../ticket-thread.js';
-import type { Send } from './discord.js';
 import { executeWebhook } from './webhook.js';
 
 /**

@@ -2,14 +2,8 @@ import { request } from 'undici';
 import { WEBHOOK_URL } from '../../config.js';
 import { classifyStatus, DeliveryError, toFailure } from '../errors.js';
 import type { Destination, DestinationKind } from '../kind.js';
-import {
-	composeDiscord,
-	type DiscordKindDeps,
-	type DiscordRecord,
-	NO_MENTIONS,
-	type OutgoingMessage,
-	toMessage,
-} from './discord.js';
+import { NO_MENTIONS, type OutgoingMessage } from '../message.js';
+import { composeDiscord, type DiscordKindDeps, type DiscordRecord, toMessage } from './discord.js';
 
 export interface WebhookDestination extends Destination {
 	kind: 'webhook';

@@ -18,6 +18,8 @@ async function main(): Promise<void> {
 	try {
 		const { secret, generated } = await resolveHookSecret(config.hookSecret, store);
 		const urls = callbackUrls(config.publicUrl, secret);
+		// Which deployment's secret this is: a shared server holds one per prefix.
+		process.stdout.write(`Store: ${store.description} (prefix: ${store.prefix})\n`);
 		if (generated) process.stdout.write('A new hook secret was generated and kept in the store.\n');
 		for (const provider of PROVIDER_IDS)
 			process.stdout.write(`${PROVIDER_FACTS[provider].label.padEnd(8)} ${urls[provider]}\n`);

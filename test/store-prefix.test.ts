@@ -172,4 +172,20 @@ describe('the effective prefix is shown', () => {
 		t.after(() => hookcord.kill('SIGKILL'));
 		assert.match(hookcord.stdout(), new RegExp(`listening on .*prefix: ${prefix}\\)`));
 	});
+
+	it('by npm run urls, with the secret of that prefix', async (t) => {
+		const dir = scratchDir();
+		t.after(dir.remove);
+		const file = join(dir.path, 'h.sqlite');
+		const staging = await openStore(`sqlite://${file}?prefix=staging_1`);
+		await staging.meta.set('hookSecret', 'staging-secret-0123456789');
+		await staging.close();
+		const urls = await runScript('scripts/urls.ts', {
+			env: { STORE_URL: `sqlite://${file}?prefix=production`, PUBLIC_URL: 'https://hooks.example.com' },
+			cwd: dir.path,
+		});
+		assert.equal(urls.code, 0, urls.stderr);
+		assert.match(urls.stdout, /\(prefix: production\)/);
+		assert.doesNotMatch(urls.stdout, /staging-secret/, "another prefix's secret is not shown");
+	});
 });

@@ -268,7 +268,7 @@ test('a hanging Wooxy times out and the slot is released', TEST_TIMEOUT, async (
 	const error = await failure(client.listWebhooks());
 	const took = Date.now() - started;
 	assert.equal(error.kind, 'timeout');
-	assert.equal(error.message, 'Wooxy did not answer rejectAfter 200 ms');
+	assert.equal(error.message, 'Wooxy did not answer within 200 ms');
 	assert.ok(took >= 150 && took < 3000, `timed out after ${took} ms`);
 	assert.equal(client.inFlight, 0);
 	assertNoToken(error, double.token);
@@ -283,7 +283,7 @@ test('timeout messages switch to seconds from 1 s up', TEST_TIMEOUT, async (t) =
 	const { double, client } = await setup(t, {}, { timeoutMs: 1000 });
 	double.failNext({ hang: true });
 	const error = await failure(client.listWebhooks());
-	assert.equal(error.message, 'Wooxy did not answer rejectAfter 1 s');
+	assert.equal(error.message, 'Wooxy did not answer within 1 s');
 });
 
 test('connection refused is kind network', TEST_TIMEOUT, async (t) => {

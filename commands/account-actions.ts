@@ -236,14 +236,17 @@ export function accountActions({ store, mofh, ingest, lock, now }: AccountAction
 		const send: SendOptions = {
 			signal: stop.signal,
 			// A connection is held: unless a Cancel came first, the request leaves now, and so the clock starts.
-			beforeSend: async () => {
-				waiting.delete(id);
-				const current = (await store.actions.get(pendingKey(id))) as Started | undefined;
-				if (current?.cancelledBy) throw new MofhError('cancelled while it waited', 'cancelled');
-				pending.sentAt = now();
-				await store.actions.set(pendingKey(id), pending, OUTCOME_TTL_MS);
-				await store.seen.set(`action:${id}`, `${RUNNING}${pending.sentAt}`, OUTCOME_TTL_MS);
-			},
+			// Under the claim's lock, as a Cancel is: in this process, one of them sees the other's mark.
+			beforeSend: () =>
+				lock.run(`action:${id}`, async () => {
+					waiting.delete(id);
+					const current = (await store.actions.get(pendingKey(id))) as Started | undefined;
+					if (current?.cancelledBy) throw new MofhError('cancelled while it waited', 'cancelled');
+					const sentAt = now();
+					await store.actions.set(pendingKey(id), { ...pending, sentAt }, OUTCOME_TTL_MS);
+					await store.seen.set(`action:${id}`, `${RUNNING}${sentAt}`, OUTCOME_TTL_MS);
+					pending.sentAt = sentAt;
+				}),
 		};
 		let result: ActionResult | undefined;
 		let failure: unknown;

@@ -274,12 +274,20 @@ export function createMofhClient(options: MofhClientOptions): MofhClient {
 			throw error;
 		}
 		try {
-			if (signal?.aborted) throw new Error('cancelled');
+			if (signal?.aborted)
+				throw new MofhError(
+					`${name} was cancelled before it was sent: nothing was sent to MOFH`,
+					'cancelled',
+				);
 			await beforeSend?.();
 		} catch (error) {
 			release();
 			if (error instanceof MofhError) throw error;
-			throw new MofhError(`${name} was cancelled before it was sent: nothing was sent to MOFH`, 'cancelled');
+			// The caller could not get ready (e.g. its store refused the record of the send): not sent.
+			throw new MofhError(
+				`${name} was not sent to MOFH: ${error instanceof Error ? error.message : String(error)}`,
+				'cancelled',
+			);
 		}
 		return release;
 	}

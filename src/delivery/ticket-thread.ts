@@ -19,7 +19,6 @@ import {
 	ticketThreads,
 } from '../state/ticket-threads.js';
 import type { Store } from '../store/store.js';
-import { truncate } from '../text.js';
 import { toDeliveryError } from './channel.js';
 import { DeliveryError } from './errors.js';
 
@@ -259,8 +258,3 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 }
 
 export type TicketThreads = ReturnType<typeof createTicketThreads>;
-
-/** The first line of a ticket message: what a notification or a preview shows. */
-export function ticketHeadline(title: string | undefined, ticketId: string): string {
-	return truncate(title ?? `Ticket #${ticketId}`, 200, { trim: true });
-}

@@ -205,7 +205,7 @@ describe('ticket threads in a bot channel', () => {
 		assert.match(inThread[0]?.embeds[0]?.title ?? '', /\(2\/\d\)$/);
 	});
 
-	it('a deleted thread: the next event starts another instead of failing', async (t) => {
+	it('a deleted or locked thread: the next event starts another instead of failing', async (t) => {
 		const { discord, process } = await setup(t);
 		const threads = process();
 		await threads.deliver(`channel:${TEXT}`, TEXT, post(ticketEvent('ticket.replied', '999999', 'first')));
@@ -213,6 +213,12 @@ describe('ticket threads in a bot channel', () => {
 		discord.threads.delete(firstThread as string);
 		await threads.deliver(`channel:${TEXT}`, TEXT, post(ticketEvent('ticket.replied', '999999', 'second')));
 		assert.equal(discord.threads.size, 1);
-		assert.notEqual([...discord.threads.keys()][0], firstThread);
+		const [secondThread] = [...discord.threads.keys()];
+		assert.notEqual(secondThread, firstThread);
+		// Locked by a moderator: the bot cannot post there (160005), so the conversation moves on too.
+		discord.setThread(secondThread as string, { archived: true, locked: true });
+		await threads.deliver(`channel:${TEXT}`, TEXT, post(ticketEvent('ticket.replied', '999999', 'third')));
+		assert.equal(discord.threads.size, 2);
+		assert.equal(discord.threads.get(secondThread as string)?.locked, true, 'left as the moderator set it');
 	});
 });

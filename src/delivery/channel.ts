@@ -49,7 +49,7 @@ export function botRest(options: ChannelOptions): REST {
 }
 
 /** The bot's own user id, asked once (when first needed) and kept. */
-function botUser(rest: REST): () => Promise<string> {
+export function botUser(rest: REST): () => Promise<string> {
 	let id: string | undefined;
 	return async () => {
 		if (id) return id;
@@ -68,7 +68,7 @@ async function postToChannel(
 	channelId: string,
 	message: OutgoingMessage,
 ): Promise<void> {
-	if (message.lookBack && (await alreadyPosted(rest, await self(), channelId, message))) return;
+	if (message.lookBack && (await alreadyPosted(rest, self, channelId, message))) return;
 	const components = alertComponents(message.events ?? []);
 	const body: RESTPostAPIChannelMessageJSONBody = {
 		content: message.content,
@@ -89,37 +89,43 @@ async function postToChannel(
 const LOOK_BACK = 100;
 
 /**
- * Whether the channel's latest messages hold this one: posted by the bot itself, with the same text and
- * the same embed footers, which carry the event ids. Anyone else's copy (a member, a webhook) does not
- * count: otherwise whoever can post in the channel could suppress an alert by posting its text first.
- * A channel the bot cannot read (403) cannot tell: the message is posted.
+ * The bot's own messages among a channel's latest: where a message whose answer was lost is looked
+ * for. Anyone else's does not count, or whoever can post in the channel could suppress an alert by
+ * posting its text first. Undefined when the bot cannot read the channel (403): it cannot tell.
  */
-async function alreadyPosted(
+export async function ownRecentMessages(
 	rest: REST,
-	self: string,
+	self: () => Promise<string>,
 	channelId: string,
-	message: OutgoingMessage,
-): Promise<boolean> {
+): Promise<APIMessage[] | undefined> {
 	let recent: APIMessage[];
 	try {
 		recent = (await rest.get(Routes.channelMessages(channelId), {
 			query: new URLSearchParams({ limit: String(LOOK_BACK) }),
 		})) as APIMessage[];
 	} catch (error) {
-		if (error instanceof DiscordAPIError && error.status === 403) return false;
+		if (error instanceof DiscordAPIError && error.status === 403) return undefined;
 		throw toDeliveryError(error);
 	}
+	const id = await self();
+	return recent.filter((posted) => posted.author?.id === id);
+}
+
+/** Whether the bot already posted this message: the same text and the same embed footers (the event ids). */
+async function alreadyPosted(
+	rest: REST,
+	self: () => Promise<string>,
+	channelId: string,
+	message: OutgoingMessage,
+): Promise<boolean> {
+	const own = await ownRecentMessages(rest, self, channelId);
 	const footers = (embeds: APIEmbed[]) => embeds.map((embed) => embed.footer?.text ?? '').join('\n');
 	const mine = footers(message.embeds);
-	return recent.some(
-		(posted) =>
-			posted.author?.id === self &&
-			posted.content === message.content &&
-			footers(posted.embeds ?? []) === mine,
+	return (own ?? []).some(
+		(posted) => posted.content === message.content && footers(posted.embeds ?? []) === mine,
 	);
 }
 
-/** What a discord.js REST failure means to the worker, with Discord's JSON code kept. */
 export function toDeliveryError(error: unknown): DeliveryError {
 	if (error instanceof DeliveryError) return error;
 	if (error instanceof RateLimitError) {

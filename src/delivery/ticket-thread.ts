@@ -3,7 +3,6 @@ import {
 	type APIChannel,
 	type APIEmbed,
 	type APIMessage,
-	type APIUser,
 	ChannelType,
 	type RESTPostAPIChannelMessageJSONBody,
 	Routes,
@@ -19,8 +18,9 @@ import {
 	ticketThreads,
 } from '../state/ticket-threads.js';
 import type { Store } from '../store/store.js';
-import { toDeliveryError } from './channel.js';
+import { botUser, ownRecentMessages, toDeliveryError } from './channel.js';
 import { DeliveryError } from './errors.js';
+import { NO_MENTIONS } from './message.js';
 
 /**
  * One Discord thread per MOFH ticket in a bot channel (docs/discord.md §6). In a text channel the ticket's
@@ -57,9 +57,6 @@ export interface TicketThreadDeps {
 
 /** Threads stay listed for a week of quiet (the longest Discord offers): a ticket is slow mail. */
 const AUTO_ARCHIVE_MINUTES = 10_080;
-/** How many of a channel's latest messages are searched for a post whose answer was lost. */
-const LOOK_BACK = 100;
-const NO_MENTIONS = { parse: [] as [] };
 
 /** Discord codes meaning the thread is gone or closed to the bot: start another rather than stop. */
 const THREAD_GONE = new Set([10003, 160005, 50083]);
@@ -89,14 +86,7 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 	}
 
 	/** The bot's own user id, asked once when first needed. */
-	let self: Promise<string> | undefined;
-	const me = () => {
-		self ??= (rest.get(Routes.user()) as Promise<APIUser>).then((user) => user.id);
-		self.catch(() => {
-			self = undefined;
-		});
-		return self;
-	};
+	const me = botUser(rest);
 
 	/**
 	 * A message of the bot's own among the channel's latest with the same footer (which names the event and
@@ -105,20 +95,8 @@ export function createTicketThreads({ rest, store, now }: TicketThreadDeps) {
 	async function alreadyPosted(channelId: string, body: RESTPostAPIChannelMessageJSONBody) {
 		const footer = body.embeds?.[0]?.footer?.text;
 		if (!footer) return undefined;
-		let recent: APIMessage[];
-		try {
-			recent = (await rest.get(Routes.channelMessages(channelId), {
-				query: new URLSearchParams({ limit: String(LOOK_BACK) }),
-			})) as APIMessage[];
-		} catch (error) {
-			// A channel the bot cannot read cannot tell: post.
-			if (error instanceof DiscordAPIError && error.status === 403) return undefined;
-			throw error;
-		}
-		const bot = await me();
-		return recent.find(
-			(message) => message.author?.id === bot && message.embeds?.[0]?.footer?.text === footer,
-		);
+		const own = await ownRecentMessages(rest, me, channelId);
+		return own?.find((message) => message.embeds?.[0]?.footer?.text === footer);
 	}
 
 	function message(post: TicketPost, part: number): RESTPostAPIChannelMessageJSONBody {

@@ -38,7 +38,7 @@ const USERNAME_OPTION = {
 const USER_HINT_OPTION = {
 	type: OptionType.String,
 	name: 'user',
-	description: "The account's vPanel username, if you know it: hookcord remembers it for this key",
+	description: "The account's vPanel username, if you know it: shown as given by you, unverified",
 	max_length: 64,
 } as const;
 

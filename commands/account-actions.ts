@@ -469,7 +469,7 @@ function repeatedClick(earlier: string, at: number, record?: Started): string {
 }
 
 /** The member behind an interaction (guild interactions carry `member.user`, others `user`). */
-function actor(interaction: APIInteraction): { id: string; name: string } {
+export function actor(interaction: APIInteraction): { id: string; name: string } {
 	const user = interaction.member?.user ?? interaction.user;
 	if (!user) throw new UserFacingError('Discord did not say who clicked.');
 	return { id: user.id, name: user.global_name ?? user.username };

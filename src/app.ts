@@ -28,6 +28,8 @@ export interface AppDeps {
 	ingest: Ingest;
 	hookSecret: string;
 	delivery: { status(): WorkerStatus };
+	/** Each forward target's state (scheme, host and path only); shown by `/readyz` when there are targets. */
+	forwards?: () => unknown[];
 	/** Which instance leads delivery; shown by `/readyz`. */
 	leadership?: () => LeadershipStatus;
 	/** Whether the Discord gateway is connected; absent in a dry run or before the gateway exists. */
@@ -152,6 +154,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 			discord: config.discord.token ? 'bot' : 'dry run',
 			...(deps.leadership && { leadership: deps.leadership() }),
 			delivery,
+			...(deps.forwards && { forwards: deps.forwards() }),
 			refused: refusals.counts(),
 		};
 		return reply.code(problems.length ? 503 : 200).send(body);

@@ -15,9 +15,12 @@ import {
 import { topicOf } from './events/event.js';
 import type { Dispatch } from './interactions/dispatch.js';
 import type { Gateway } from './interactions/gateway.js';
+import { createForwardWatch, type ForwardWatchDeps } from './jobs/forward-watch.js';
 import { createJobs } from './jobs/index.js';
+import type { Job } from './jobs/job.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
 import { AccountIndex } from './state/account-index.js';
+import { createForwards } from './state/forwards.js';
 import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
@@ -78,6 +81,8 @@ export interface ComposeOptions extends ServiceOptions {
 	dispatch?: Dispatch;
 	/** Log into the Discord gateway when a bot token is set (default true). */
 	gateway?: boolean;
+	/** Forwarding timings tests change (how often the leader looks at its targets). */
+	forward?: Pick<ForwardWatchDeps, 'everyMs' | 'failingAfterMs' | 'countEveryMs'>;
 	/**
 	 * Use the delivery lease (default true). Tests that start the worker themselves, as several
 	 * "processes" on one store, turn it off.
@@ -103,7 +108,11 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const { worker, route } = delivery;
 	const ingest = createIngest({
 		...state,
-		route: (event) => route(topicOf(event)).map((destination) => destination.key),
+		// Forward targets get callbacks as they arrived, added by ingest with the arrival (forwardTo).
+		route: (event) =>
+			route(topicOf(event))
+				.filter((destination) => destination.kind !== 'forward')
+				.map((destination) => destination.key),
 		forwardTo: (provider) =>
 			config.forward.targets.filter((target) => target.provider === provider).map((target) => target.key),
 		// A worker that is not running (a follower, DELIVERY=off) ignores it: the leader sweeps the outbox.
@@ -112,14 +121,36 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	});
 	const callbackUrls = urlsFor(config.publicUrl, state.hookSecret);
 	const callbackUrl = callbackUrls.wooxy;
+	const forwardWatch =
+		config.forward.targets.length > 0
+			? createForwardWatch({
+					config,
+					store,
+					worker,
+					health: delivery.forwardHealth,
+					postOps: delivery.postOps,
+					now: clock.now,
+					log: logger.child({ component: 'forwarding' }),
+					...options.forward,
+				})
+			: undefined;
 	const commands = await loadCommands(config, options, {
 		...state,
 		ingest,
 		worker,
 		callbackUrl,
+		forwards: createForwards(store),
+		forwardTargets: config.forward.targets,
 		now: clock.now,
 	});
-	const jobs = startJobs(config, options, { store, ingest, delivery, commands: !!commands, clock });
+	const jobs = startJobs(config, options, {
+		store,
+		ingest,
+		delivery,
+		commands: !!commands,
+		clock,
+		...(forwardWatch && { forwardWatch: forwardWatch.job }),
+	});
 	const { track, settled } = inFlightWork();
 	const token = options.gateway === false ? undefined : config.discord.token;
 	const session = gatewaySession(config, token, commands?.dispatch, track, logger);
@@ -134,6 +165,15 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		ingest,
 		hookSecret: state.hookSecret,
 		delivery: worker,
+		...(forwardWatch && {
+			forwards: () =>
+				forwardWatch.snapshot() ??
+				config.forward.targets.map((target) => ({
+					target: target.shown,
+					provider: target.provider,
+					state: 'forwarded by the leader',
+				})),
+		}),
 		leadership: leadershipStatus,
 		logger,
 		now: clock.now,
@@ -185,7 +225,14 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 function startJobs(
 	config: Config,
 	options: ComposeOptions,
-	deps: { store: Store; ingest: Ingest; delivery: DeliveryTerm; commands: boolean; clock: Clock },
+	deps: {
+		store: Store;
+		ingest: Ingest;
+		delivery: DeliveryTerm;
+		commands: boolean;
+		clock: Clock;
+		forwardWatch?: Job;
+	},
 ): JobRunner {
 	const { store, ingest, delivery, clock } = deps;
 	const log = options.logger.child({ component: 'jobs' });
@@ -199,6 +246,7 @@ function startJobs(
 			commands: deps.commands && !options.dispatch,
 			now: clock.now,
 			log,
+			...(deps.forwardWatch && { forwardWatch: deps.forwardWatch }),
 		}),
 		clock,
 		log,

@@ -41,13 +41,14 @@ describe('npm run commands:deploy', () => {
 			'alerts',
 			'cert',
 			'domain',
+			'forwards',
 			'ticket',
 			'wooxy',
 		]);
 		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}
-		assert.match(out, /Registered 6 command\(s\) for guild \d+ \(guild-scoped/);
+		assert.match(out, /Registered 7 command\(s\) for guild \d+ \(guild-scoped/);
 		assert.match(out, /\/wooxy create\|list\|remove/);
 		assert.match(out, /\/account status\|domains\|suspend\|unsuspend/);
 		assert.match(out, /\/domain lookup/);

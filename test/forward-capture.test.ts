@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { composeForward } from '../src/delivery/forward/request.js';
 import { sendForward } from '../src/delivery/forward/send.js';
-import { createForwards, type ForwardEntry } from '../src/state/forwards.js';
+import { accountOf, forwardDestination, orderKey } from '../src/state/forwards.js';
+import type { OutboxEntry } from '../src/state/outbox.js';
 import { startPanel } from './doubles/panel.js';
 import { buildTestApp, form, multipart, SECRET } from './helpers.js';
 
@@ -12,20 +13,28 @@ const PANEL = 'https://panel.example.com/c/mofh?key=k1';
 async function receiver(t: TestContext, env: Record<string, string>) {
 	const built = await buildTestApp(env);
 	t.after(() => built.app.close());
-	const stored = async (): Promise<ForwardEntry[]> => {
-		const forwards = createForwards(built.store);
-		const all: ForwardEntry[] = [];
-		for (const target of built.config.forward.targets) all.push(...(await forwards.page(target.key, 1000)));
+	// Nothing to send them to here (the targets do not exist): stopped, so what was stored stays.
+	await built.worker.stop();
+	const stored = async (): Promise<OutboxEntry[]> => {
+		const all: OutboxEntry[] = [];
+		for (const target of built.config.forward.targets)
+			all.push(...(await built.outbox.page(forwardDestination(target.key), 1000)));
 		return all;
 	};
 	return { ...built, stored };
 }
 
 /** Sends a stored entry to the panel double as the forwarder would, and returns what the panel received. */
-async function throughPanel(t: TestContext, entry: ForwardEntry, targetPath = '/c/mofh?key=k1') {
+async function throughPanel(t: TestContext, entry: OutboxEntry, targetPath = '/c/mofh?key=k1') {
 	const panel = await startPanel();
 	t.after(() => panel.close());
-	const outcome = await sendForward(composeForward(`${panel.url}${targetPath}`, entry, '9.9.9'), 5_000);
+	assert.ok(entry.request, 'stored with the request as it arrived');
+	const request = composeForward(
+		`${panel.url}${targetPath}`,
+		{ event: entry.event, request: entry.request },
+		'9.9.9',
+	);
+	const outcome = await sendForward(request, 5_000);
 	assert.deepEqual(outcome, { answered: true, status: 200 });
 	assert.equal(panel.requests.length, 1);
 	return panel.requests[0] as NonNullable<(typeof panel.requests)[0]>;
@@ -48,8 +57,8 @@ describe('a callback is kept as it arrived, in its unit, for each target of its 
 		const [entry] = await stored();
 		assert.ok(entry);
 		assert.equal(entry.event.kind, 'account.activated');
-		assert.equal(entry.event.account, 'abcd_123');
-		assert.equal(entry.order, 'mofh:abcd_123');
+		assert.equal(accountOf(entry.event), 'abcd_123');
+		assert.equal(orderKey(entry.event), 'mofh:abcd_123');
 		const got = await throughPanel(t, entry);
 		assert.equal(got.method, 'POST');
 		assert.equal(got.url, '/c/mofh?key=k1&from=mofh&x=%20y');
@@ -87,7 +96,7 @@ describe('a callback is kept as it arrived, in its unit, for each target of its 
 		assert.equal(res.statusCode, 200, res.body);
 		const [entry] = await stored();
 		assert.ok(entry);
-		assert.equal(entry.order, 'xolphin:960000031');
+		assert.equal(orderKey(entry.event), 'xolphin:960000031');
 		const got = await throughPanel(t, entry, '/xolphin');
 		assert.equal(got.method, 'GET');
 		assert.equal(got.url, `/xolphin?${query}`);
@@ -108,7 +117,7 @@ describe('a callback is kept as it arrived, in its unit, for each target of its 
 		assert.equal(res.statusCode, 200, res.body);
 		const [entry] = await stored();
 		assert.ok(entry, 'stored for the Wooxy target');
-		assert.equal(entry.order, 'wooxy:5537ab2a08d241dc69326b19');
+		assert.equal(orderKey(entry.event), 'wooxy:5537ab2a08d241dc69326b19');
 		const got = await throughPanel(t, entry, '/hook');
 		assert.equal(got.body.toString(), payload);
 		assert.equal(got.headers['content-type'], 'application/json');
@@ -132,8 +141,8 @@ describe('a callback is kept as it arrived, in its unit, for each target of its 
 		const entries = await stored();
 		assert.equal(entries.length, 2);
 		assert.deepEqual(
-			entries.map((entry) => entry.target).sort(),
-			config.forward.targets.map((target) => target.key).sort(),
+			entries.map((entry) => entry.destination).sort(),
+			config.forward.targets.map((target) => forwardDestination(target.key)).sort(),
 		);
 		assert.ok(entries.every((entry) => entry.event.id === first.json().id));
 	});

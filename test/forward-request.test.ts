@@ -3,13 +3,11 @@ import { describe, it, type TestContext } from 'node:test';
 import { classifyForward, type Outcome, retryAfterMs } from '../src/delivery/forward/outcome.js';
 import { composeForward } from '../src/delivery/forward/request.js';
 import { sendForward } from '../src/delivery/forward/send.js';
-import type { ForwardEntry } from '../src/state/forwards.js';
+import type { Arrival } from '../src/state/forwards.js';
 import { closedPort, type PanelAnswer, startPanel } from './doubles/panel.js';
 
-const entry = (request: Partial<ForwardEntry['request']> = {}): ForwardEntry => ({
-	target: 't',
-	event: { id: '00000000000000000001', provider: 'mofh', kind: 'account.activated', receivedAt: 0 },
-	order: 'mofh:a',
+const entry = (request: Partial<Arrival> = {}) => ({
+	event: { id: '00000000000000000001' },
 	request: {
 		method: 'POST',
 		contentType: 'application/x-www-form-urlencoded',
@@ -18,8 +16,6 @@ const entry = (request: Partial<ForwardEntry['request']> = {}): ForwardEntry => 
 		address: '198.51.100.7',
 		...request,
 	},
-	attempts: 0,
-	notBefore: 0,
 });
 
 describe('composeForward (pure)', () => {

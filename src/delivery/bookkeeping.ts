@@ -119,7 +119,14 @@ export class Bookkeeping {
 			delete lane.record;
 			if (kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane)).catch(() => {});
 		}
-		if (decision.retry.length > 0) await this.#retryLater(queue, entries, decision.retry, failure.message);
+		if (decision.retry.length > 0) {
+			// Nothing can have arrived: the record is no longer on the wire (a stop now is no reason to hold).
+			if (kind.marksAttempts && lane.record && !decision.hold) {
+				delete lane.record.sending;
+				await this.#outbox.setBatch(queue.recordKey(lane), lane.record).catch(() => {});
+			}
+			await this.#retryLater(queue, entries, decision.retry, failure.message);
+		}
 	}
 
 	async #retryLater(queue: DestinationQueue, entries: OutboxEntry[], retries: Retry[], message: string) {
@@ -160,7 +167,8 @@ export class Bookkeeping {
 
 	/** Stops a destination at a lane's record until a person decides; kept in the store with the record. */
 	async hold(queue: DestinationQueue, lane: Lane, reason: string): Promise<void> {
-		queue.held = { lane: lane.key, reason };
+		// With several lanes, another may be held already: this one waits, marked, for its own decision.
+		queue.held ??= { lane: lane.key, reason };
 		if (lane.record) {
 			lane.record.held = { reason, at: this.#now() };
 			if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);

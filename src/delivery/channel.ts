@@ -69,7 +69,7 @@ async function postToChannel(
 	message: OutgoingMessage,
 ): Promise<void> {
 	if (message.lookBack && (await alreadyPosted(rest, self, channelId, message))) return;
-	const components = alertComponents(message.events ?? []);
+	const components = message.components ?? alertComponents(message.events ?? []);
 	const body: RESTPostAPIChannelMessageJSONBody = {
 		content: message.content,
 		embeds: message.embeds,

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Topic } from '../events/event.js';
 import type { InFlightRecord, OutboxEntry } from '../state/outbox.js';
 import type { Failure } from './errors.js';
+import type { OutgoingMessage } from './message.js';
 
 /**
  * Where alerts go: a destination of some kind. `key` identifies it in the outbox, logs and bookkeeping:
@@ -62,6 +63,24 @@ export interface DestinationKind<
 	readonly paced: boolean;
 	/** The in-flight record is stored before the first attempt (a dry run needs none). */
 	readonly durable: boolean;
+	/**
+	 * The record carries `sending` (epoch ms) while an attempt may be on the wire: set in the store before
+	 * each attempt, cleared after one that failed where nothing can have arrived. `recover` then tells a
+	 * record cut off mid-request from one waiting to retry.
+	 */
+	readonly marksAttempts?: boolean;
+	/**
+	 * Its entries are taken from the store only, in key order, never as they are handed over: a new
+	 * entry (or one a sweep meets) makes the queue read its range again from the start. An entry another
+	 * instance stored a moment before one stored here is then sent first (one account's callbacks in
+	 * stored order whichever instance received them).
+	 */
+	readonly readsInOrder?: boolean;
+	/**
+	 * Posts a message of hookcord's own (the OPS topic: a forward target paused, failing, back) to a
+	 * destination of this kind, outside the outbox. The Discord kinds have it.
+	 */
+	post?(destination: D, message: OutgoingMessage): Promise<void>;
 	/** What a `halt` says was refused, for the log (e.g. DISCORD_TOKEN). */
 	readonly credentials?: string;
 	/** How long a still-failing entry is retried before it is dead-lettered (default: the configured one). */

@@ -1,5 +1,6 @@
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Event } from '../events/event.js';
+import type { ButtonRow } from '../render/components.js';
 import type { Destination } from './kind.js';
 
 /** A Discord message as it goes on the wire, and what puts it there: shared by the Discord kinds and the bot's REST poster. */
@@ -12,6 +13,8 @@ export interface OutgoingMessage {
 	nonce: string;
 	/** The events the message shows: bot messages carry a Status button per account among them. */
 	events?: readonly Event[];
+	/** Buttons of its own (an OPS message's Send again and Skip) instead of the events' Status buttons. */
+	components?: ButtonRow[];
 	/**
 	 * An earlier attempt was longer ago than Discord remembers nonces: it may have posted the message with
 	 * its answer lost. A bot channel's recent messages are searched for it before it is posted again.

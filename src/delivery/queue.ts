@@ -36,6 +36,7 @@ export class DestinationQueue {
 	readonly lanes = new Map<string, Lane>();
 	readonly pacing: RateWindow;
 	readonly #lanes: Lanes;
+	#rewound = false;
 	/** Sends running now (at most the lanes' concurrency). */
 	slots = 0;
 	pausedUntil = 0;
@@ -125,7 +126,25 @@ export class DestinationQueue {
 		const late = this.late;
 		// A full page, or arrivals beyond what was held meanwhile: more may wait in the store.
 		this.horizon = page.length < room && late.length < this.pageSize ? null : (page.at(-1)?.event.id ?? from);
+		if (this.#rewound) {
+			this.#rewound = false;
+			this.horizon = '';
+		}
 		for (const entry of [...page, ...late]) if (!stale(entry)) this.hold(entry);
+	}
+
+	/**
+	 * Something new may wait in the store before what is held: the next refill reads from the start (a
+	 * refill under way reads again after it, since it may have begun before the new entry was stored).
+	 */
+	rewind(): void {
+		this.horizon = '';
+		if (this.refilling) this.#rewound = true;
+	}
+
+	/** Whether the next pass should read the store first (half the page drained, more may wait there). */
+	get refillDue(): boolean {
+		return this.horizon !== null && this.entries.length <= this.pageSize / 2;
 	}
 
 	forget(ids: readonly string[]): void {

@@ -1,10 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { OpsMessage } from '../jobs/forward-watch.js';
 import { createOutbox, type Outbox } from '../state/outbox.js';
 import type { Lease } from '../store/lease.js';
 import type { Store } from '../store/store.js';
+import { hookcordVersion } from '../version.js';
+import { notLeading } from './errors.js';
 import type { Kinds } from './kind.js';
+import type { TargetHealth } from './kinds/forward.js';
 import { createKinds } from './kinds/index.js';
 import { fenceSend, type LeadershipOptions } from './leadership.js';
 import type { Send } from './message.js';
@@ -54,8 +58,26 @@ const STOPPED = { pending: 0, inOutbox: 0, delivered: 0, deadLettered: 0, idle: 
 export async function createDeliveryTerm(options: DeliveryTermOptions) {
 	const { config, store, lease, clock, logger } = options;
 	const settings = options.settings ?? {};
-	const kinds = await loadKinds(options);
+	/** What the forward kind saw of each target's last attempts (read by the forward-watch job). */
+	const forwardHealth = new Map<string, TargetHealth>();
+	const kinds = await loadKinds(options, forwardHealth);
 	const route = settings.route ?? routeTopics(config, kinds);
+	/**
+	 * A message of hookcord's own to the OPS topic, outside the outbox (its subject is kept in the store and
+	 * told again if this fails): the first OPS destination whose kind can post one; buttons on a bot channel
+	 * only (a webhook's message cannot carry interactive ones).
+	 */
+	const postOps = async (message: OpsMessage): Promise<void> => {
+		const destination = route('OPS').find((each) => kinds.get(each.kind)?.post);
+		const post = destination && kinds.get(destination.kind)?.post;
+		if (!destination || !post) return;
+		if (lease && !lease.isHeld()) throw notLeading();
+		const { buttons, ...rest } = message;
+		await post(destination, {
+			...rest,
+			...(buttons && destination.kind === 'channel' && { components: [buttons] }),
+		});
+	};
 	// Fencing: every send checks the lease first (and a channel post again as it goes on the wire), and
 	// every outbox bookkeeping write is conditional on it in the store, so a leader that lost it (a long
 	// pause, a partition) stops before another starts and cannot write over the next one's work.
@@ -98,6 +120,8 @@ export async function createDeliveryTerm(options: DeliveryTermOptions) {
 	return {
 		worker,
 		route,
+		forwardHealth,
+		postOps,
 		/** Adds work that runs while this instance delivers (leader-only jobs). */
 		whileDelivering: (duty: Duty) => duties.push(duty),
 		/**
@@ -129,15 +153,10 @@ export type DeliveryTerm = Awaited<ReturnType<typeof createDeliveryTerm>>;
 export type Delivery = DeliveryTerm['worker'];
 
 /** The kinds, with the bot's channel poster only when there is a token to post with. */
-async function loadKinds({
-	config,
-	store,
-	lease,
-	clock,
-	send,
-	print,
-	settings,
-}: DeliveryTermOptions): Promise<Kinds> {
+async function loadKinds(
+	{ config, store, lease, clock, send, print, settings }: DeliveryTermOptions,
+	forwardHealth: Map<string, TargetHealth>,
+): Promise<Kinds> {
 	// discord.js REST loads only with a bot token: a dry run or a receiver never needs it.
 	const bot =
 		config.discord.token && !send
@@ -167,5 +186,8 @@ async function loadKinds({
 		channel,
 		print: print ?? ((text) => process.stdout.write(`${text}\n`)),
 		timeoutMs: config.delivery.timeout,
+		...(config.forward.targets.length > 0 && {
+			forward: { config, now: clock.now, version: hookcordVersion(), health: forwardHealth },
+		}),
 	});
 }

@@ -45,8 +45,8 @@ export interface WorkerStatus {
 	idle: boolean;
 	halted?: string;
 	paused: { destination: string; reason: string; until: number }[];
-	/** Destinations stopped until a person decides (`release`). */
-	held?: { destination: string; reason: string }[];
+	/** Destinations stopped until a person decides (`release`): at which entries, since when. */
+	held?: { destination: string; reason: string; ids: string[]; at: number }[];
 }
 
 /** idle: never started (DELIVERY=off); resuming: reading the backlog, nothing sent until it is read. */
@@ -107,7 +107,8 @@ export class Worker {
 			else void this.#reroute(entry);
 			return;
 		}
-		queue.hold(entry);
+		if (queue.kind.readsInOrder) queue.rewind();
+		else queue.hold(entry);
 		this.#drain(queue);
 	};
 
@@ -180,12 +181,24 @@ export class Worker {
 			delete lane.record.held;
 			if (decision === 'skip') {
 				const reason = `skipped by staff after: ${held.reason}`;
-				await this.#books.deadLetter(destination, queue.inFlight(lane), reason, queue);
+				// A queue that reads in order may not hold them yet (nothing is read while it is held).
+				let entries = queue.inFlight(lane);
+				if (entries.length === 0) {
+					const stored = await Promise.all(lane.record.ids.map((id) => this.#outbox.get(destination, id)));
+					entries = stored.filter((entry): entry is OutboxEntry => entry !== undefined);
+				}
+				await this.#books.deadLetter(destination, entries, reason, queue);
 				delete lane.record;
 				if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
 			} else if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);
 		}
 		delete queue.held;
+		// Another lane held meanwhile (several in flight when the target failed): its turn to be decided.
+		for (const other of queue.lanes.values())
+			if (other.record?.held) {
+				queue.held = { lane: other.key, reason: other.record.held.reason };
+				break;
+			}
 		this.#drain(queue);
 		return true;
 	}
@@ -200,9 +213,18 @@ export class Worker {
 				reason: pauseReason ?? '',
 				until: pausedUntil,
 			}));
-		const held = all.flatMap(({ destination, held }) =>
-			held ? [{ destination: destination.key, reason: held.reason }] : [],
-		);
+		const held = all.flatMap((queue) => {
+			if (!queue.held) return [];
+			const record = queue.lanes.get(queue.held.lane)?.record;
+			return [
+				{
+					destination: queue.destination.key,
+					reason: queue.held.reason,
+					ids: record?.ids ?? [],
+					at: record?.held?.at ?? 0,
+				},
+			];
+		});
 		const pending = all.reduce((sum, queue) => sum + queue.entries.length, 0);
 		const [halt] = this.#books.halted.values();
 		return {
@@ -313,6 +335,10 @@ export class Worker {
 		const record = await this.#nextRecord(queue, lane);
 		if (!record) return false;
 		const entries = queue.inFlight(lane);
+		if (queue.kind.marksAttempts && record.sending === undefined) {
+			record.sending = this.#now();
+			await this.#outbox.setBatch(queue.recordKey(lane), record);
+		}
 		try {
 			await queue.kind.send(queue.destination, record, entries);
 		} catch (error) {
@@ -357,7 +383,7 @@ export class Worker {
 		const record = await this.#outbox.getBatch(queue.recordKey(lane));
 		if (!record) return;
 		lane.record = record;
-		if (record.held) queue.held = { lane: lane.key, reason: record.held.reason };
+		if (record.held) queue.held ??= { lane: lane.key, reason: record.held.reason };
 		else if (queue.kind.recover(record) === 'hold')
 			await this.#books.hold(queue, lane, 'it was being sent when delivery stopped, and may have arrived');
 	}
@@ -371,7 +397,9 @@ export class Worker {
 		for (const queue of this.#queues.values()) {
 			if (queue.slots >= queue.concurrency || queue.empty) continue;
 			if (this.#books.halted.has(queue.kind.name) || queue.held) continue;
-			wake = Math.min(wake, Math.max(queue.pausedUntil, queue.nextReady(), queue.pacing.nextSlot()));
+			// A queue read in order that was told of something new reads the store as soon as it can.
+			const next = queue.kind.readsInOrder && queue.refillDue ? this.#now() : queue.nextReady();
+			wake = Math.min(wake, Math.max(queue.pausedUntil, next, queue.pacing.nextSlot()));
 		}
 		if (wake === Number.POSITIVE_INFINITY) return;
 		this.#cancelWake = this.#after(Math.max(0, wake - this.#now()), () => {

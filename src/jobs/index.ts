@@ -17,6 +17,8 @@ export interface JobDeps {
 	commands: boolean;
 	now: () => number;
 	log: FastifyBaseLogger;
+	/** The forwarding leader's look at its targets (forward-watch.ts), when there are forward targets. */
+	forwardWatch?: Job;
 }
 
 /** Every scheduled job of a process, one line each. */
@@ -25,5 +27,6 @@ export function createJobs(deps: JobDeps): Job[] {
 		createPruneJob(deps),
 		createOutboxSweepJob({ worker: deps.worker, everyMs: deps.sweepMs }),
 		...(deps.commands ? [createInterruptedActionsJob(deps)] : []),
+		...(deps.forwardWatch ? [deps.forwardWatch] : []),
 	];
 }

@@ -139,3 +139,31 @@ export function statusButtons(usernames: readonly (string | undefined)[]): Butto
 		rows.push({ type: ComponentType.ActionRow, components: buttons.slice(i, i + COMPONENT_LIMITS.perRow) });
 	return rows;
 }
+
+/** `fwd:<resend|skip>:<target key>:<pause id>`: a decision about the callback a forward target is paused at. */
+export const FORWARD_BUTTON = /^fwd:(resend|skip):([0-9a-z]{12}):([0-9a-z]{20}-[0-9a-z]{1,12})$/;
+
+export function forwardButtonId(decision: 'resend' | 'skip', target: string, pauseId: string): string {
+	return `fwd:${decision}:${target}:${pauseId}`;
+}
+
+/** Send again and Skip under a paused forward target's OPS message. */
+export function forwardDecisionRow(target: string, pauseId: string): ButtonRow {
+	return {
+		type: ComponentType.ActionRow,
+		components: [
+			{
+				type: ComponentType.Button,
+				style: ButtonStyle.Danger,
+				label: 'Send again',
+				custom_id: forwardButtonId('resend', target, pauseId),
+			},
+			{
+				type: ComponentType.Button,
+				style: ButtonStyle.Secondary,
+				label: 'Skip',
+				custom_id: forwardButtonId('skip', target, pauseId),
+			},
+		],
+	};
+}

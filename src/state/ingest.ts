@@ -3,7 +3,7 @@ import { duplicateWindowMs, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
 import type { Store } from '../store/store.js';
 import type { Change, Write } from '../store/unit.js';
-import { type Arrival, forwardAdditions } from './forwards.js';
+import { type Arrival, forwardDestination } from './forwards.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { type OutboxEntry, outboxAddition } from './outbox.js';
 import type { Projector } from './projector.js';
@@ -37,8 +37,6 @@ export interface IngestDeps {
 	notify: (entry: OutboxEntry) => void;
 	/** The forward targets (keys) of each provider: a callback with an arrival is queued for each. */
 	forwardTo?: (provider: Event['provider']) => readonly string[];
-	/** Tells the forwarder new entries were stored for these targets. */
-	notifyForward?: (targets: readonly string[]) => void;
 	now: () => number;
 }
 
@@ -71,7 +69,6 @@ export function createIngest({
 	route,
 	notify,
 	forwardTo = () => [],
-	notifyForward = () => {},
 	now,
 }: IngestDeps): Ingest {
 	return (parsed, alongside = [], arrival) => {
@@ -89,25 +86,27 @@ export function createIngest({
 			if (earlier) return { id: earlier, duplicate: true };
 			const receivedAt = now();
 			const event = { ...parsed, id: newEventId(receivedAt), receivedAt } as Event;
-			// One outbox entry per destination (fan-out), each delivered and retried on its own.
-			const additions = route(event).map((destination) => outboxAddition(event, destination));
+			// One outbox entry per destination (fan-out), each delivered and retried on its own; a callback
+			// with its arrival kept also gets one for each of its provider's forward targets.
+			const targets = arrival ? forwardTo(event.provider) : [];
+			const additions = [
+				...route(event).map((destination) => outboxAddition(event, destination)),
+				...targets.map((target) => outboxAddition(event, forwardDestination(target), arrival)),
+			];
 			const seen: Write = {
 				collection: 'seen',
 				key: print,
 				value: event.id,
 				ttlMs: duplicateWindowMs(parsed),
 			};
-			const targets = arrival ? forwardTo(event.provider) : [];
-			const forwards = arrival ? forwardAdditions(event, arrival, targets) : [];
 			try {
-				await project(event, [...additions.map(({ write }) => write), seen, ...forwards, ...alongside]);
+				await project(event, [...additions.map(({ write }) => write), seen, ...alongside]);
 			} catch (error) {
 				// Release the lease at once so the provider's retry is not refused until it expires.
 				await store.seen.delete(print).catch(() => {});
 				throw new StoreUnavailableError('the store did not take the event', { cause: error });
 			}
 			for (const { entry } of additions) notify(entry);
-			if (targets.length > 0) notifyForward(targets);
 			return { id: event.id, duplicate: false };
 		});
 	};

@@ -1,6 +1,7 @@
 import type { Event } from '../events/event.js';
 import type { Store } from '../store/store.js';
 import type { Change, Write } from '../store/unit.js';
+import type { Arrival } from './forwards.js';
 
 /**
  * A pending delivery: one event for one destination, plus the worker's bookkeeping. Keyed by
@@ -17,6 +18,8 @@ export interface OutboxEntry {
 	lastError?: string;
 	/** Epoch ms the retry budget counts from when not the event's receipt: the last replay. */
 	budgetFrom?: number;
+	/** For a forward target: the callback as it arrived, which is what the target receives. */
+	request?: Arrival;
 }
 
 /**
@@ -52,8 +55,12 @@ const READ_PAGE = 500;
 export const outboxKey = (destination: string, id: string): string => `${destination}/${id}`;
 
 /** A new event's outbox entry for one destination, and the write that stores it (see ingest). */
-export function outboxAddition(event: Event, destination: string): { entry: OutboxEntry; write: Write } {
-	const entry: OutboxEntry = { event, destination, attempts: 0, notBefore: 0 };
+export function outboxAddition(
+	event: Event,
+	destination: string,
+	request?: Arrival,
+): { entry: OutboxEntry; write: Write } {
+	const entry: OutboxEntry = { event, destination, attempts: 0, notBefore: 0, ...(request && { request }) };
 	return { entry, write: { collection: 'outbox', key: outboxKey(destination, event.id), value: entry } };
 }
 
@@ -97,6 +104,10 @@ export function createOutbox(
 			await bookkeep([
 				{ collection: 'outbox', key: outboxKey(entry.destination, entry.event.id), value: entry },
 			]);
+		},
+		/** One pending entry, as stored. */
+		async get(destination: string, id: string): Promise<OutboxEntry | undefined> {
+			return (await store.outbox.get(outboxKey(destination, id))) as OutboxEntry | undefined;
 		},
 		/** Confirms delivery of these events to `destination`. */
 		async remove(destination: string, ids: string[]): Promise<void> {

@@ -15,9 +15,7 @@ export const COLLECTIONS = [
 	'keys',
 	/** Staff actions waiting for their confirmation button, and the outcome of confirmed ones. */
 	'actions',
-	/** Callbacks waiting to be forwarded, one entry per (target, event), keyed `<target>:<event id>`. */
-	'forwards',
-	/** Each forward target's state: paused at which callback, failing since when, its last answer. */
+	/** Each forward target's state (paused at which callback, failing since when, its last answer) and staff's decisions. */
 	'targets',
 	/** MOFH ticket id ─▶ its Discord thread (or forum post) per destination, written by delivery. */
 	'threads',

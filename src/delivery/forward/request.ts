@@ -1,4 +1,4 @@
-import type { ForwardEntry } from '../../state/forwards.js';
+import type { Arrival } from '../../state/forwards.js';
 
 /** One forward as it goes on the wire: everything the sender needs, nothing it decides. */
 export interface ForwardRequest {
@@ -18,7 +18,11 @@ export interface ForwardRequest {
  * MOFH's address expects), X-Hookcord-Event (the event id, the same on every re-send, for a panel that
  * wants to tell a re-send), User-Agent. A URL's user info becomes Basic authentication, as curl does.
  */
-export function composeForward(targetUrl: string, entry: ForwardEntry, version: string): ForwardRequest {
+export function composeForward(
+	targetUrl: string,
+	entry: { event: { id: string }; request: Arrival },
+	version: string,
+): ForwardRequest {
 	const url = new URL(targetUrl);
 	const own = url.search.slice(1);
 	const theirs = entry.request.query;

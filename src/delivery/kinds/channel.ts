@@ -37,5 +37,6 @@ export function channelKind(
 		classify: toFailure,
 		// Sent again unchanged: the nonce (or the look in the channel) keeps it from being posted twice.
 		recover: () => 'resend',
+		post,
 	};
 }

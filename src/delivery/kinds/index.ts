@@ -2,6 +2,7 @@ import { type Kinds, register } from '../kind.js';
 import type { PostToChannel } from '../message.js';
 import { channelKind } from './channel.js';
 import type { DiscordKindDeps } from './discord.js';
+import { type ForwardKindDeps, forwardKind } from './forward.js';
 import { stdoutKind } from './stdout.js';
 import { type TicketKindDeps, ticketKind } from './ticket-thread.js';
 import { webhookKind } from './webhook.js';
@@ -13,6 +14,8 @@ export interface KindDeps extends DiscordKindDeps, Omit<TicketKindDeps, 'send'> 
 	print: (text: string) => void;
 	/** Per-request timeout for webhook posts. */
 	timeoutMs: number;
+	/** Forward targets (`*_FORWARD_TO`); none without. */
+	forward?: ForwardKindDeps;
 }
 
 /**
@@ -26,5 +29,6 @@ export function createKinds(deps: KindDeps): Kinds {
 		register(webhookKind(deps)),
 		register(channelKind(deps)),
 		register(stdoutKind(deps)),
+		...(deps.forward ? [register(forwardKind(deps.forward))] : []),
 	]);
 }

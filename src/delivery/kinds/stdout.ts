@@ -30,6 +30,7 @@ export function stdoutKind(
 		send: (destination, record, entries) => post(destination, toMessage(record, entries, deps)),
 		classify: toFailure,
 		recover: () => 'resend',
+		post,
 	};
 }
 

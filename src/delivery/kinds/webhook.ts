@@ -36,6 +36,7 @@ export function webhookKind(
 		send: (destination, record, entries) => post(destination, toMessage(record, entries, deps)),
 		classify: toFailure,
 		recover: () => 'resend',
+		post,
 	};
 }
 

@@ -42,6 +42,9 @@ const { values } = parseArgs({
 		profile: { type: 'string' },
 		// `npm run bench -- --drain [--count N]`: the delivery worker's reads of a backlog (drain.ts).
 		drain: { type: 'boolean' },
+		// `npm run bench -- --forward [--count N --delay MS]`: forwarding to a panel double (forward.ts).
+		forward: { type: 'boolean' },
+		delay: { type: 'string' },
 	},
 });
 const REQUESTS = Number(values.requests);
@@ -442,6 +445,7 @@ async function main(): Promise<void> {
 
 if (values.storm) await import('./storm.js');
 else if (values.drain) await import('./drain.js');
+else if (values.forward) await import('./forward.js');
 else
 	main().catch((error) => {
 		process.stderr.write(`${error instanceof Error ? error.stack : String(error)}\n`);

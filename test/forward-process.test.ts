@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { request } from 'undici';
 import { type PanelDouble, startPanel } from './doubles/panel.js';
 import { SECRET } from './helpers.js';

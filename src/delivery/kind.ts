@@ -75,7 +75,7 @@ export interface DestinationKind<
 	 * instance stored a moment before one stored here is then sent first (one account's callbacks in
 	 * stored order whichever instance received them).
 	 */
-	readonly readsInOrder?: boolean;
+	readonly readsInOrder?: boolean | undefined;
 	/**
 	 * Posts a message of hookcord's own (the OPS topic: a forward target paused, failing, back) to a
 	 * destination of this kind, outside the outbox. The Discord kinds have it.

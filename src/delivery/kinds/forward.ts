@@ -84,7 +84,10 @@ export function forwardKind(deps: ForwardKindDeps): DestinationKind<ForwardDesti
 		paced: false,
 		durable: true,
 		marksAttempts: true,
-		readsInOrder: true,
+		// Several instances receive on a shared store: one stored a moment ago elsewhere must go first. Alone
+		// (SQLite, memory) every entry is handed over in stored order, and reading the store again for each
+		// would cost the receiver.
+		readsInOrder: /^(redis|rediss|postgres|postgresql):/.test(config.storeUrl),
 		retryBudget: Number.POSITIVE_INFINITY,
 		compose: (_destination, ready) => {
 			const at = now();

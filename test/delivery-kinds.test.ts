@@ -123,7 +123,9 @@ describe('a kind with ordered lanes and holds', () => {
 		first.calls[0]?.finish(new DeliveryError('hold', 'the panel answered 409'));
 		await settle();
 		assert.deepEqual(
-			first.worker.status().held?.map(({ destination, reason, ids }) => ({ destination, reason, held: ids.length })),
+			first.worker
+				.status()
+				.held?.map(({ destination, reason, ids }) => ({ destination, reason, held: ids.length })),
 			[{ destination: TARGET.key, reason: 'the panel answered 409', held: 1 }],
 		);
 		await first.add('dave', OTHER);

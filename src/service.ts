@@ -131,6 +131,8 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 					postOps: delivery.postOps,
 					now: clock.now,
 					log: logger.child({ component: 'forwarding' }),
+					// Without a lease (DELIVERY=on alone, or a test's own worker) this instance delivers.
+					leading: () => (leadership ? leadership.isLeader() : config.delivery.enabled),
 					...options.forward,
 				})
 			: undefined;

@@ -31,6 +31,8 @@ export interface ForwardWatchDeps {
 	postOps(message: OpsMessage): Promise<void>;
 	now: () => number;
 	log: FastifyBaseLogger;
+	/** Whether this instance forwards now (it leads delivery). */
+	leading: () => boolean;
 	everyMs?: number;
 	/** How long a target fails before the OPS topic hears of it. */
 	failingAfterMs?: number;
@@ -63,7 +65,6 @@ export function createForwardWatch(deps: ForwardWatchDeps): {
 	const states = new Map<string, TargetState>();
 	const counts = new Map<string, { waiting: number; oldest?: number }>();
 	let countedAt = Number.NEGATIVE_INFINITY;
-	let leading = false;
 
 	async function tell(notice: OpsNotice): Promise<boolean> {
 		const embed = renderOpsNotice(notice);
@@ -164,10 +165,6 @@ export function createForwardWatch(deps: ForwardWatchDeps): {
 		leaderOnly: true,
 		next: every(deps.everyMs ?? 2_000),
 		async run(signal) {
-			if (!leading) {
-				leading = true;
-				signal.addEventListener('abort', () => (leading = false), { once: true });
-			}
 			const status = worker.status();
 			const recount = now() - countedAt >= countEveryMs;
 			for (const target of config.forward.targets) {
@@ -181,7 +178,7 @@ export function createForwardWatch(deps: ForwardWatchDeps): {
 	return {
 		job,
 		snapshot: () =>
-			leading
+			deps.leading()
 				? config.forward.targets.map((target) =>
 						targetStatus(
 							target,

@@ -35,10 +35,18 @@ async function main(): Promise<void> {
 		);
 		for (const command of COMMAND_DATA) {
 			const id = registered.find((entry) => entry.name === command.name)?.id ?? '?';
-			const subcommands = command.options
+			const options = command.options ?? [];
+			const subcommands = options
 				.filter((option) => option.type === ApplicationCommandOptionType.Subcommand)
 				.map((option) => option.name);
-			process.stdout.write(`  /${command.name} ${subcommands.join('|')}  (id ${id})\n`);
+			// A command without subcommands shows its options instead: `/stats [period]`.
+			const shown =
+				subcommands.length > 0
+					? subcommands.join('|')
+					: options
+							.map((option) => ('required' in option && option.required ? option.name : `[${option.name}]`))
+							.join(' ');
+			process.stdout.write(`  /${command.name} ${shown}  (id ${id})\n`);
 		}
 	}
 }

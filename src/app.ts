@@ -12,6 +12,8 @@ import type { LeadershipStatus } from './delivery/leadership.js';
 import type { WorkerStatus } from './delivery/worker.js';
 import { type InteractionsOptions, interactionsRoutes } from './interactions/route.js';
 import { hideInLog } from './log.js';
+import { meterIngest, meterRefusals } from './metrics/instrument.js';
+import type { Metrics } from './metrics/metrics.js';
 import { clientKey, createAllowlist } from './net/allowlist.js';
 import { createRefusals, type Refusals } from './net/refusals.js';
 import { PayloadError } from './providers/fields.js';
@@ -39,6 +41,8 @@ export interface AppDeps {
 	interactions?: InteractionsOptions;
 	/** The clock of the per-address refusal windows. */
 	now?: () => number;
+	/** Counts callbacks by outcome and times their ingest (METRICS_PORT). */
+	metrics?: Metrics;
 }
 
 /** More callbacks are waiting on the store than INGEST_MAX_PENDING: 503, and the provider retries. */
@@ -57,7 +61,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 	const { config, store, hookSecret } = deps;
 	hideInLog(deps.logger, hookSecret);
 	const refusals = createRefusals({ max: config.hookRateLimit, ...(deps.now && { now: deps.now }) });
-	const ingest = bounded(deps.ingest, config.ingestMaxPending);
+	const limited = bounded(deps.ingest, config.ingestMaxPending);
+	const ingest = deps.metrics
+		? meterIngest(limited, deps.metrics, (error) => error instanceof StoreBusyError)
+		: limited;
 	const trustedProxy = createAllowlist(config.trustProxy);
 	const timeout = config.requestTimeout;
 	const app = Fastify({
@@ -96,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 		onConstructorPoisoning: 'error',
 	});
 	limitConnections(app, config.connections, trustedProxy);
+	if (deps.metrics) meterRefusals(app, deps.metrics);
 
 	// Unknown paths count against the client address like wrong secrets: probing gets 429 past the limit.
 	app.setNotFoundHandler((request, reply) => refusals.refuse(request, reply, 'notFound', 404, NOT_FOUND));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TOPICS, type Topic } from './events/event.js';
 import { coversAFamily, parseRange } from './net/allowlist.js';
 import { shownTarget, targetKey } from './net/target-url.js';
+import { cronProblem, isTimeZone } from './schedule/cron.js';
 import { parseStoreUrl, StoreConfigError } from './store/url.js';
 import {
 	type AllowlistVariable,
@@ -271,6 +272,21 @@ const EnvSchema = z.object({
 		.min(1, 'expected a number of requests from 1 to 64')
 		.max(64, 'expected a number of requests from 1 to 64')
 		.default(4),
+	METRICS_PORT: z.coerce.number({ error: 'expected a port number' }).int().min(0).max(65535).optional(),
+	METRICS_HOST: z.string().trim().min(1).default('127.0.0.1'),
+	REPORT_SCHEDULE: optional(
+		z.string().transform((value, context) => {
+			const problem = cronProblem(value);
+			if (!problem) return value.trim().replace(/\s+/g, ' ');
+			context.addIssue({ code: 'custom', message: problem });
+			return z.NEVER;
+		}),
+	),
+	REPORT_TIMEZONE: z
+		.string()
+		.trim()
+		.refine(isTimeZone, 'expected an IANA time zone such as UTC or Europe/Berlin')
+		.default('UTC'),
 	MAX_CONNECTIONS: z.coerce.number({ error: 'expected a number of connections' }).int().min(1).default(512),
 	MAX_CONNECTIONS_PER_ADDRESS: z.coerce
 		.number({ error: 'expected a number of connections' })
@@ -408,6 +424,11 @@ function toConfig(e: z.output<typeof EnvSchema>) {
 			),
 			timeoutMs: e.FORWARD_TIMEOUT,
 			concurrency: e.FORWARD_CONCURRENCY,
+		},
+		...(e.METRICS_PORT !== undefined && { metrics: { host: e.METRICS_HOST, port: e.METRICS_PORT } }),
+		report: {
+			...(e.REPORT_SCHEDULE && { schedule: e.REPORT_SCHEDULE }),
+			timeZone: e.REPORT_TIMEZONE,
 		},
 		delivery: {
 			enabled: e.DELIVERY === 'on',

@@ -3,6 +3,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { type After, type Clock, realAfter } from './clock.js';
 import type { Config } from './config.js';
+import type { Kinds } from './delivery/kind.js';
 import { type Leadership, type LeadershipStatus, startLeadership } from './delivery/leadership.js';
 import type { Send } from './delivery/message.js';
 import {
@@ -18,17 +19,22 @@ import type { Gateway } from './interactions/gateway.js';
 import { createForwardWatch, type ForwardWatchDeps } from './jobs/forward-watch.js';
 import { createJobs } from './jobs/index.js';
 import type { Job } from './jobs/job.js';
+import type { ReportJobDeps } from './jobs/report.js';
 import { createJobRunner, type JobRunner } from './jobs/runner.js';
+import { meterKinds } from './metrics/instrument.js';
+import type { Metrics } from './metrics/metrics.js';
 import { AccountIndex } from './state/account-index.js';
+import { readBacklog } from './state/backlog.js';
 import { createForwards } from './state/forwards.js';
 import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
 import { createOnce } from './state/once.js';
-import { createOutbox, type Outbox } from './state/outbox.js';
+import { createOutbox, type InFlightRecord, type Outbox } from './state/outbox.js';
 import { createProjector } from './state/projector.js';
 import { openLease } from './store/lease.js';
 import { openStore, type Store } from './store/store.js';
+import { hookcordVersion } from './version.js';
 
 /** Everything one hookcord process is made of, wired, not yet listening or delivering. */
 export interface Services {
@@ -41,6 +47,8 @@ export interface Services {
 	/** The gateway session, while this instance leads and has a bot token. */
 	readonly gateway?: Gateway | undefined;
 	leadership(): LeadershipStatus;
+	/** Prometheus metrics, when METRICS_PORT is set (or a test passed them). */
+	metrics?: Metrics;
 	hookSecret: string;
 	/** Generated at this start (not configured, not kept from an earlier start). */
 	hookSecretGenerated: boolean;
@@ -57,6 +65,8 @@ export interface Services {
 export interface Service extends Services {
 	/** The receiver's address once listening, e.g. http://127.0.0.1:3000. */
 	address: string;
+	/** Where `GET /metrics` answers, when METRICS_PORT is set. */
+	metricsAddress?: string;
 }
 
 export interface ServiceOptions {
@@ -77,6 +87,8 @@ export interface ComposeOptions extends ServiceOptions {
 	send?: Send;
 	/** Delivery settings tests change (timings, pacing, paging, routes). */
 	delivery?: DeliverySettings;
+	/** Metrics to record into (tests read them); by default created when METRICS_PORT is set. */
+	metrics?: Metrics;
 	/** Replaces the slash commands behind the gateway and `POST /interactions`. */
 	dispatch?: Dispatch;
 	/** Log into the Discord gateway when a bot token is set (default true). */
@@ -103,7 +115,19 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const { store, lock } = state;
 	const instanceId = config.instanceId ?? `${hostname()}:${process.pid}`;
 	const lease = await leaseFor(config, options, store, instanceId);
-	const io = { logger, send: options.send, print: options.print, settings: options.delivery };
+	// prom-client loads only in a process that serves metrics.
+	const metrics =
+		options.metrics ??
+		(config.metrics
+			? (await import('./metrics/metrics.js')).createMetrics({ version: hookcordVersion(), now: clock.now })
+			: undefined);
+	const io = {
+		logger,
+		send: options.send,
+		print: options.print,
+		settings: options.delivery,
+		...(metrics && { observe: (kinds: Kinds) => meterKinds(kinds, metrics) }),
+	};
 	const delivery = await createDeliveryTerm({ config, store, outbox: state.outbox, lease, clock, ...io });
 	const { worker, route } = delivery;
 	const ingest = createIngest({
@@ -144,6 +168,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		forwards: createForwards(store),
 		forwardTargets: config.forward.targets,
 		now: clock.now,
+		metrics,
 	});
 	const jobs = startJobs(config, options, {
 		store,
@@ -151,6 +176,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		delivery,
 		commands: !!commands,
 		clock,
+		metrics,
 		...(forwardWatch && { forwardWatch: forwardWatch.job }),
 	});
 	const { track, settled } = inFlightWork();
@@ -159,6 +185,11 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	let leadership: Leadership | undefined;
 	const leadershipStatus = (): LeadershipStatus =>
 		leadership?.status() ?? { instance: instanceId, role: lease ? 'follower' : 'receiver' };
+	metrics?.watch({
+		// Without a lease (one process, DELIVERY=on) this process is the only one delivering.
+		leader: () => (lease ? leadership?.isLeader() === true : config.delivery.enabled),
+		outbox: () => readBacklog(store, clock.now()),
+	});
 	const { publicKey } = config.discord;
 	const once = createOnce(store, lock);
 	const app = await buildApp({
@@ -179,6 +210,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		leadership: leadershipStatus,
 		logger,
 		now: clock.now,
+		...(metrics && { metrics }),
 		// Only the leader holds a gateway session; a follower is ready without one.
 		...(token && { discordReady: () => !leadership?.isLeader() || session.gateway()?.isReady() === true }),
 		...(publicKey &&
@@ -194,6 +226,7 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 			return session.gateway();
 		},
 		leadership: leadershipStatus,
+		...(metrics && { metrics }),
 		hookSecret: state.hookSecret,
 		hookSecretGenerated: state.hookSecretGenerated,
 		callbackUrls,
@@ -234,6 +267,7 @@ function startJobs(
 		commands: boolean;
 		clock: Clock;
 		forwardWatch?: Job;
+		metrics: Metrics | undefined;
 	},
 ): JobRunner {
 	const { store, ingest, delivery, clock } = deps;
@@ -249,6 +283,7 @@ function startJobs(
 			now: clock.now,
 			log,
 			...(deps.forwardWatch && { forwardWatch: deps.forwardWatch }),
+			report: reportDeps(config, { ...deps, logger: options.logger }),
 		}),
 		clock,
 		log,
@@ -345,6 +380,74 @@ export async function startService(config: Config, options: ServiceOptions): Pro
 	await app.listen({ host: config.host, port: config.port });
 	const port = (app.server.address() as { port: number }).port;
 	const address = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+	const metricsServer =
+		services.metrics && config.metrics
+			? await (await import('./metrics/server.js')).startMetricsServer(
+					services.metrics,
+					config.metrics,
+					options.logger,
+				)
+			: undefined;
 	// Onto the same object: a copy would read the live `gateway` getter once.
-	return Object.assign(services, { address });
+	const close = services.close;
+	return Object.assign(services, {
+		address,
+		...(metricsServer && { metricsAddress: metricsServer.address }),
+		async close() {
+			await metricsServer?.server.close();
+			await close();
+		},
+	});
+}
+
+/** The kinds whose send takes a composed Discord message: where the report can go. */
+const MESSAGE_KINDS = new Set(['channel', 'webhook', 'stdout']);
+
+/** What the periodic report needs (REPORT_SCHEDULE): the OPS destinations, their send, the health. */
+function reportDeps(
+	config: Config,
+	{
+		store,
+		delivery,
+		metrics,
+		clock,
+		logger,
+	}: {
+		store: Store;
+		delivery: DeliveryTerm;
+		metrics: Metrics | undefined;
+		clock: Clock;
+		logger: FastifyBaseLogger;
+	},
+): ReportJobDeps | undefined {
+	const { schedule, timeZone } = config.report;
+	if (!schedule) return undefined;
+	return {
+		store,
+		schedule,
+		timeZone,
+		now: clock.now,
+		destinations: () => delivery.route('OPS').filter((destination) => MESSAGE_KINDS.has(destination.kind)),
+		async send(destination, { nonce, content, embeds, since }) {
+			const kind = delivery.kinds.get(destination.kind);
+			if (!kind) throw new Error(`no destination kind ${destination.kind}`);
+			await kind.send(destination, { ids: [], nonce, content, embeds, since } as InFlightRecord, []);
+		},
+		async health() {
+			const status = delivery.worker.status();
+			const targets = await Promise.all(
+				config.forward.targets.map(async (target) => {
+					const state = (await store.targets.get(target.key)) as { paused?: unknown } | undefined;
+					return state?.paused ? [`forward target ${target.shown}`] : [];
+				}),
+			);
+			return {
+				...(await readBacklog(store, clock.now())),
+				paused: [...status.paused.map((paused) => paused.destination), ...targets.flat()],
+				...(status.halted && { halted: status.halted }),
+				...(metrics && { rateLimited: await metrics.rateLimitedTotal() }),
+			};
+		},
+		log: logger.child({ component: 'report' }),
+	};
 }

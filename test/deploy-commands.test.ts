@@ -42,16 +42,18 @@ describe('npm run commands:deploy', () => {
 			'cert',
 			'domain',
 			'forwards',
+			'stats',
 			'ticket',
 			'wooxy',
 		]);
 		for (const command of commands) {
 			assert.equal(command.default_member_permissions, '32', 'Manage Server by default');
 		}
-		assert.match(out, /Registered 7 command\(s\) for guild \d+ \(guild-scoped/);
+		assert.match(out, /Registered 8 command\(s\) for guild \d+ \(guild-scoped/);
 		assert.match(out, /\/wooxy create\|list\|remove/);
 		assert.match(out, /\/account status\|domains\|suspend\|unsuspend/);
 		assert.match(out, /\/domain lookup/);
+		assert.match(out, /\/stats \[period\]/);
 		assert.ok(!out.includes(discord.token));
 	});
 

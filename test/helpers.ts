@@ -12,6 +12,7 @@ import type { OutgoingMessage, PostToChannel, Send } from '../src/delivery/messa
 import type { DeliverySettings } from '../src/delivery/term.js';
 import type { ParsedEvent } from '../src/events/event.js';
 import type { Dispatch } from '../src/interactions/dispatch.js';
+import type { Metrics } from '../src/metrics/metrics.js';
 import { PayloadError } from '../src/providers/fields.js';
 import { composeServices } from '../src/service.js';
 import type { Outbox, OutboxEntry } from '../src/state/outbox.js';
@@ -83,6 +84,7 @@ export interface TestAppOptions {
 	/** Answers `POST /interactions` instead of the slash commands (DISCORD_PUBLIC_KEY must be in `env`). */
 	dispatch?: Dispatch;
 	now?: () => number;
+	metrics?: Metrics;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function buildTestApp(env: Record<string, string> = {}, options: Te
 		...(options.store && { store: options.store }),
 		...(options.dispatch && { dispatch: options.dispatch }),
 		...(options.now && { now: options.now }),
+		...(options.metrics && { metrics: options.metrics }),
 	});
 	const { app, store, worker, outbox } = services;
 	await worker.start();

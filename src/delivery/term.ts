@@ -40,6 +40,8 @@ export interface DeliveryTermOptions {
 	/** Where dry-run alerts go (stdout by default). */
 	print?: ((text: string) => void) | undefined;
 	settings?: DeliverySettings | undefined;
+	/** Wraps the kinds before use: metrics time and count each send by destination kind. */
+	observe?: ((kinds: Kinds) => Kinds) | undefined;
 }
 
 /** Something that runs only while this instance delivers: started after the worker, stopped before it. */
@@ -60,7 +62,8 @@ export async function createDeliveryTerm(options: DeliveryTermOptions) {
 	const settings = options.settings ?? {};
 	/** What the forward kind saw of each target's last attempts (read by the forward-watch job). */
 	const forwardHealth = new Map<string, TargetHealth>();
-	const kinds = await loadKinds(options, forwardHealth);
+	const loaded = await loadKinds(options, forwardHealth);
+	const kinds = options.observe ? options.observe(loaded) : loaded;
 	const route = settings.route ?? routeTopics(config, kinds);
 	/**
 	 * A message of hookcord's own to the OPS topic, outside the outbox (its subject is kept in the store and
@@ -122,6 +125,8 @@ export async function createDeliveryTerm(options: DeliveryTermOptions) {
 		route,
 		forwardHealth,
 		postOps,
+		/** The kinds as the worker uses them (sends fenced by the lease): the report posts through them. */
+		kinds: fenced,
 		/** Adds work that runs while this instance delivers (leader-only jobs). */
 		whileDelivering: (duty: Duty) => duties.push(duty),
 		/**

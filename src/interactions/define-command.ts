@@ -44,14 +44,24 @@ export interface SubcommandOption {
 	readonly options?: readonly LeafOption[];
 }
 
-/** The registration body of a chat-input command with subcommands (what `commands:deploy` sends). */
-export interface CommandData {
+interface CommandBase {
 	readonly name: string;
 	readonly description: string;
 	readonly default_member_permissions?: string;
 	readonly contexts?: readonly InteractionContextType[];
+}
+
+/** The registration body of a chat-input command with subcommands (what `commands:deploy` sends). */
+export interface SubcommandsData extends CommandBase {
 	readonly options: readonly SubcommandOption[];
 }
+
+/** A command without subcommands, its options directly under it: `/stats [period]`. */
+export interface PlainCommandData extends CommandBase {
+	readonly options?: readonly LeafOption[];
+}
+
+export type CommandData = SubcommandsData | PlainCommandData;
 
 type ValueOf<O extends LeafOption> = O['type'] extends OptionType.String
 	? O extends { readonly choices: readonly { readonly value: infer V }[] }
@@ -71,7 +81,7 @@ export type ArgumentsOf<Options extends readonly LeafOption[] | undefined> =
 			}
 		: Record<string, never>;
 
-type SubcommandOf<D extends CommandData, N extends string> = Extract<D['options'][number], { name: N }>;
+type SubcommandOf<D extends SubcommandsData, N extends string> = Extract<D['options'][number], { name: N }>;
 
 /** What a handler is given besides its arguments. */
 export interface Context {
@@ -88,7 +98,7 @@ export interface SubcommandHandler<Args> {
 	): Promise<APIApplicationCommandOptionChoice[]>;
 }
 
-export type Handlers<D extends CommandData> = {
+export type Handlers<D extends SubcommandsData> = {
 	[N in D['options'][number]['name']]: SubcommandHandler<ArgumentsOf<SubcommandOf<D, N>['options']>>;
 };
 
@@ -138,7 +148,7 @@ export class StaleRegistrationError extends UserFacingError {
 	}
 }
 
-export function defineCommand<const D extends CommandData>(
+export function defineCommand<const D extends SubcommandsData>(
 	data: D,
 	handlers: Handlers<D>,
 	buttons: readonly ButtonHandler[] = [],
@@ -169,6 +179,40 @@ export function defineCommand<const D extends CommandData>(
 			const option = definition.options?.find((candidate) => candidate.name === focused?.name);
 			if (!handler.autocomplete || !focused || !option?.autocomplete) return [];
 			return handler.autocomplete(focused, invocation);
+		},
+	};
+}
+
+/**
+ * A command without subcommands (`/stats [period]`): one handler, its arguments derived and checked the
+ * same way as a subcommand's.
+ */
+export function definePlainCommand<const D extends PlainCommandData>(
+	data: D,
+	handler: SubcommandHandler<ArgumentsOf<D['options']>>,
+	buttons: readonly ButtonHandler[] = [],
+	modals: readonly ModalHandler[] = [],
+): Command {
+	const table = handler as unknown as SubcommandHandler<Record<string, unknown>>;
+	const definitions = data.options ?? [];
+	const check = (invocation: Invocation) => {
+		if (invocation.subcommand)
+			throw new StaleRegistrationError(data.name, `no subcommand "${invocation.subcommand}"`);
+	};
+	return {
+		data,
+		buttons,
+		modals,
+		async execute(invocation) {
+			check(invocation);
+			await table.execute(checkArguments(data.name, definitions, invocation.options), invocation);
+		},
+		async autocomplete(invocation) {
+			check(invocation);
+			const focused = invocation.focused;
+			const option = definitions.find((candidate) => candidate.name === focused?.name);
+			if (!table.autocomplete || !focused || !option?.autocomplete) return [];
+			return table.autocomplete(focused, invocation);
 		},
 	};
 }

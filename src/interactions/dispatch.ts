@@ -29,6 +29,8 @@ export type Dispatch = (interaction: APIInteraction, sendInitial: SendInitial) =
 export interface DispatchDeps {
 	staff: StaffPolicy;
 	log: FastifyBaseLogger;
+	/** Told how each command or button ended (`name`: the command, or `button`) and how long it took. */
+	observe?: (name: string, outcome: 'ok' | 'error' | 'refused', seconds: number) => void;
 }
 
 export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: REST): Dispatch {
@@ -40,7 +42,10 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 		const autocomplete = interaction.type === InteractionType.ApplicationCommandAutocomplete;
 		// First, so a stranger's interaction reads nothing, calls nothing and learns nothing.
 		const refusal = refuseStaff(interaction, deps.staff);
-		if (refusal) return autocomplete ? respond.choices([]) : respond.reply({ content: refusal });
+		if (refusal) {
+			if (!autocomplete) deps.observe?.(commandName(interaction, byName), 'refused', 0);
+			return autocomplete ? respond.choices([]) : respond.reply({ content: refusal });
+		}
 		if (interaction.type === InteractionType.MessageComponent) {
 			// The custom id is data from Discord: only an exact match of a known pattern is acted on.
 			const customId: unknown = interaction.data?.custom_id;
@@ -50,8 +55,11 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 				customId.length <= COMPONENT_LIMITS.customId;
 			const match = valid ? matchHandler(buttons, customId) : undefined;
 			if (!match) return respond.reply({ content: 'hookcord does not know this button.' });
-			return run(respond, `button ${match.match[0].split(':')[0]}`, () =>
-				match.handler.execute(match.match, { interaction, respond }),
+			return run(
+				respond,
+				`button ${match.match[0].split(':')[0]}`,
+				() => match.handler.execute(match.match, { interaction, respond }),
+				'button',
 			);
 		}
 		if (interaction.type === InteractionType.ModalSubmit) {
@@ -93,16 +101,26 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 					.slice(0, LIMITS.choices),
 			);
 		}
-		return run(respond, interaction.data.name, () => command.execute(invocation));
+		return run(respond, command.data.name, () => command.execute(invocation));
 	};
 
 	/** Runs a handler, defers for it if it is slow, and turns a failure into an ephemeral message. */
-	async function run(respond: Responder, name: string, work: () => Promise<void>): Promise<void> {
+	async function run(
+		respond: Responder,
+		name: string,
+		work: () => Promise<void>,
+		label = name,
+	): Promise<void> {
 		const timer = setTimeout(() => void respond.defer(true).catch(() => {}), AUTO_DEFER_MS);
+		const started = performance.now();
+		const observe = (outcome: 'ok' | 'error') =>
+			deps.observe?.(label, outcome, (performance.now() - started) / 1000);
 		try {
 			await work();
 			if (!respond.acknowledged) await respond.reply({ content: 'Done.' });
+			observe('ok');
 		} catch (error) {
+			observe('error');
 			deps.log.error({ err: error, command: name }, 'command failed');
 			// Provider API errors are written for staff (and never carry a token); anything else stays in the log.
 			// They quote the provider, so they are shown as data.
@@ -117,6 +135,13 @@ export function createDispatcher(commands: Command[], deps: DispatchDeps, rest: 
 			clearTimeout(timer);
 		}
 	}
+}
+
+/** What a refused interaction was, for counting: a known command's name, `button`, or `other`. */
+function commandName(interaction: APIInteraction, known: ReadonlyMap<string, unknown>): string {
+	if (interaction.type === InteractionType.MessageComponent) return 'button';
+	const name = interaction.type === InteractionType.ApplicationCommand ? interaction.data.name : '';
+	return known.has(name) ? name : 'other';
 }
 
 function matchHandler<H extends ButtonHandler | ModalHandler>(

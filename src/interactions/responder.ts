@@ -18,6 +18,8 @@ export interface Reply {
 	ephemeral?: boolean;
 	/** Buttons under the message; `[]` removes the ones an edited message had. */
 	components?: APIActionRowComponent<APIButtonComponentWithCustomId>[];
+	/** Files sent with the message (multipart); an embed shows one as `attachment://<name>`. */
+	files?: { name: string; data: Buffer }[];
 }
 
 /** How the first answer to an interaction travels: inline in the HTTP response, or the callback route. */
@@ -80,6 +82,9 @@ export class Responder {
 			...(reply.components && { components: reply.components }),
 			allowed_mentions: { parse: [] },
 		};
+		const files = reply.files ?? [];
+		// A first answer travels inline or as JSON: files go in the edit of a deferred answer.
+		if (!this.#acknowledged && files.length > 0) await this.defer(reply.ephemeral ?? true);
 		if (!this.#acknowledged) {
 			this.#acknowledged = true;
 			const ephemeral = reply.ephemeral ?? true;
@@ -93,6 +98,7 @@ export class Responder {
 		await this.rest.patch(Routes.webhookMessage(this.interaction.application_id, this.interaction.token), {
 			body,
 			auth: false,
+			...(files.length > 0 && { files: files.map(({ name, data }) => ({ name, data })) }),
 		});
 	}
 

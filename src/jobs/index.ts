@@ -5,6 +5,7 @@ import { createInterruptedActionsJob } from './interrupted-actions.js';
 import type { Job } from './job.js';
 import { createOutboxSweepJob } from './outbox-sweep.js';
 import { createPruneJob } from './prune.js';
+import { createReportJob, type ReportJobDeps } from './report.js';
 
 export interface JobDeps {
 	store: Store;
@@ -19,6 +20,8 @@ export interface JobDeps {
 	log: FastifyBaseLogger;
 	/** The forwarding leader's look at its targets (forward-watch.ts), when there are forward targets. */
 	forwardWatch?: Job;
+	/** The periodic report, when REPORT_SCHEDULE is set. */
+	report?: ReportJobDeps | undefined;
 }
 
 /** Every scheduled job of a process, one line each. */
@@ -28,5 +31,6 @@ export function createJobs(deps: JobDeps): Job[] {
 		createOutboxSweepJob({ worker: deps.worker, everyMs: deps.sweepMs }),
 		...(deps.commands ? [createInterruptedActionsJob(deps)] : []),
 		...(deps.forwardWatch ? [deps.forwardWatch] : []),
+		...(deps.report ? [createReportJob(deps.report)] : []),
 	];
 }

@@ -3,6 +3,7 @@ import { duplicateWindowMs, fingerprint } from '../events/fingerprint.js';
 import { newEventId } from '../events/id.js';
 import type { Store } from '../store/store.js';
 import type { Change, Write } from '../store/unit.js';
+import { countAddition } from './counts.js';
 import { type Arrival, forwardDestination } from './forwards.js';
 import type { KeyedLock } from './keyed-lock.js';
 import { type OutboxEntry, outboxAddition } from './outbox.js';
@@ -56,7 +57,8 @@ export interface Ingested {
 export type Ingest = (parsed: ParsedEvent, alongside?: Change[], arrival?: Arrival) => Promise<Ingested>;
 
 /**
- * parsed event ─▶ duplicate check ─▶ one unit: outbox entries + fingerprint + state change ─▶ worker.
+ * parsed event ─▶ duplicate check ─▶ one unit: outbox entries + fingerprint + state change + the
+ * hour's counts ─▶ worker.
  * The unit is committed atomically (see Store.commit), so a crash or a failure at any point leaves either
  * nothing (the callback is answered 503 or not at all, and the provider retries) or the event, its
  * fingerprint and its state together. A projection that fails fails the callback the same way. The check
@@ -100,7 +102,12 @@ export function createIngest({
 				ttlMs: duplicateWindowMs(parsed),
 			};
 			try {
-				await project(event, [...additions.map(({ write }) => write), seen, ...alongside]);
+				await project(event, [
+					...additions.map(({ write }) => write),
+					seen,
+					countAddition(event),
+					...alongside,
+				]);
 			} catch (error) {
 				// Release the lease at once so the provider's retry is not refused until it expires.
 				await store.seen.delete(print).catch(() => {});

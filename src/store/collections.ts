@@ -19,5 +19,7 @@ export const COLLECTIONS = [
 	'targets',
 	/** MOFH ticket id ─▶ its Discord thread (or forum post) per destination, written by delivery. */
 	'threads',
+	/** Per-hour counts of stored events by kind and reason (the /stats and report figures), see counts.ts. */
+	'counts',
 ] as const;
 export type CollectionName = (typeof COLLECTIONS)[number];

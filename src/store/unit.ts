@@ -24,7 +24,22 @@ export interface Removal {
 	remove: true;
 }
 
-export type Change = Write | Removal;
+/**
+ * Numbers added to a record of counts (`{ field: number }`; a field or record not there yet counts from
+ * 0), as part of a unit. Additions commute, so unlike a Write they need no read before and no `expect`:
+ * each backend adds inside the unit's own atomic step (SQLite's transaction, PostgreSQL's statement,
+ * Redis' script, memory's synchronous step), and concurrent units on any number of instances all count.
+ * This is how a callback's per-hour counts ride in its own unit without making every callback of the
+ * hour contend for one record. `ttlMs` is renewed by each addition.
+ */
+export interface Addition {
+	collection: CollectionName;
+	key: string;
+	add: Record<string, number>;
+	ttlMs?: number;
+}
+
+export type Change = Write | Removal | Addition;
 
 /**
  * The condition a leader's unit commits under: the delivery lease is still held by `token`, checked by
@@ -50,6 +65,27 @@ export interface Read {
 }
 
 export const removes = (change: Change): change is Removal => 'remove' in change;
+export const adds = (change: Change): change is Addition => 'add' in change;
+
+/** `counts` plus `add`, field by field. */
+export function addCounts(counts: unknown, add: Record<string, number>): Record<string, number> {
+	const sum: Record<string, number> =
+		counts && typeof counts === 'object' ? { ...(counts as Record<string, number>) } : {};
+	for (const [field, n] of Object.entries(add)) sum[field] = (sum[field] ?? 0) + n;
+	return sum;
+}
+
+/** An addition's stored form over the one `stored` now (absent or expired: counted from 0). */
+export function addedForm(stored: string | null | undefined, addition: Addition, sign: 1 | -1 = 1): string {
+	const previous = stored === null || stored === undefined ? undefined : storedValue(stored);
+	const add = Object.fromEntries(Object.entries(addition.add).map(([field, n]) => [field, sign * n]));
+	const value = addCounts(previous?.live ? previous.value : undefined, add);
+	return serialize({ value, expires: expiresOf(addition) });
+}
+
+/** When a change with `ttlMs` written now expires (Keyv's `expires`). */
+export const expiresOf = (change: { ttlMs?: number }) =>
+	change.ttlMs === undefined ? undefined : Date.now() + change.ttlMs;
 
 /** The key a SQL adapter (ours for SQLite, @keyv/postgres) stores a collection's key under. */
 export const sqlKey = (collection: Keyv, key: string) => `${collection.namespace}:${key}`;

@@ -90,6 +90,8 @@ export interface UploadedFile {
 	filename: string;
 	size: number;
 	contentType: string;
+	/** The file's bytes as uploaded. */
+	data: Buffer;
 }
 
 export interface RecordedRequest {
@@ -716,6 +718,28 @@ function validateOptions(
 // Request body parsing
 // ---------------------------------------------------------------------------------------------------------
 
+/** Discord's default upload limit per file (interactions carry `attachment_size_limit`). */
+export const ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024;
+
+/**
+ * Uploaded files as Discord checks them: at most 10 per message, each within the size limit, named with
+ * ASCII letters, digits, `_`, `-` and `.` (PLATFORM.md §7). A 413 or 400 otherwise; undefined when fine.
+ */
+function validateFiles(files: UploadedFile[]): Reply | undefined {
+	if (files.length > 10)
+		return apiError(400, 'Invalid Form Body', 50035, {
+			files: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 10 or fewer in length.' }] },
+		});
+	for (const file of files) {
+		if (file.size > ATTACHMENT_SIZE_LIMIT) return apiError(413, 'Request entity too large', 40005);
+		if (!/^[A-Za-z0-9_.-]{1,100}$/.test(file.filename))
+			return apiError(400, 'Invalid Form Body', 50035, {
+				[file.field]: { _errors: [{ code: 'INVALID_FILENAME', message: 'Invalid file name.' }] },
+			});
+	}
+	return undefined;
+}
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
 	const chunks: Buffer[] = [];
 	for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -750,7 +774,13 @@ async function parseBody(contentType: string | undefined, raw: Buffer): Promise<
 		let invalidJson = false;
 		for (const [field, value] of form) {
 			if (typeof value !== 'string') {
-				files.push({ field, filename: value.name, size: value.size, contentType: value.type });
+				files.push({
+					field,
+					filename: value.name,
+					size: value.size,
+					contentType: value.type,
+					data: Buffer.from(await value.arrayBuffer()),
+				});
 			} else if (field === 'payload_json') {
 				try {
 					body = JSON.parse(value);
@@ -1766,9 +1796,23 @@ export class DiscordDouble {
 		files: UploadedFile[],
 		extra: Partial<APIMessage> = {},
 	): APIMessage {
-		const embeds = asArray(body.embeds).map(
-			(embed) => ({ type: EmbedType.Rich, ...asRecord(embed) }) as APIEmbed,
-		);
+		const url = (file: UploadedFile) => `${this.apiUrl}/attachments/${file.filename}`;
+		// Discord shows `attachment://<name>` as the file uploaded with the message under that name, and
+		// hands back its URL; a name matching no file stays as sent (and shows nothing).
+		const resolve = (media: unknown) => {
+			const ref = asRecord(media).url;
+			const file =
+				typeof ref === 'string' && ref.startsWith('attachment://')
+					? files.find((candidate) => `attachment://${candidate.filename}` === ref)
+					: undefined;
+			return file ? { ...asRecord(media), url: url(file), proxy_url: url(file) } : media;
+		};
+		const embeds = asArray(body.embeds).map((raw) => {
+			const embed = { type: EmbedType.Rich, ...asRecord(raw) } as APIEmbed;
+			if (embed.image) embed.image = resolve(embed.image) as APIEmbed['image'];
+			if (embed.thumbnail) embed.thumbnail = resolve(embed.thumbnail) as APIEmbed['thumbnail'];
+			return embed;
+		});
 		const attachments = files.map(
 			(file) =>
 				({
@@ -1776,8 +1820,8 @@ export class DiscordDouble {
 					filename: file.filename,
 					size: file.size,
 					content_type: file.contentType,
-					url: `${this.apiUrl}/attachments/${file.filename}`,
-					proxy_url: `${this.apiUrl}/attachments/${file.filename}`,
+					url: url(file),
+					proxy_url: url(file),
 				}) satisfies APIAttachment,
 		);
 		return {
@@ -2146,9 +2190,9 @@ export class DiscordDouble {
 		return wait ? { status: 200, body: message } : { status: 204 };
 	}
 
-	#interactionCallback({ params, query, body: raw }: RouteContext): Reply {
+	#interactionCallback({ params, query, body: raw, files }: RouteContext): Reply {
 		const interactionId = params.interaction as string;
-		const reply = this.#acknowledge(interactionId, params.token as string, raw);
+		const reply = this.#acknowledge(interactionId, params.token as string, raw, files);
 		if (reply.status !== 204) return reply;
 		const body = asRecord(raw) as InteractionCallbackBody;
 		const data = asRecord(body.data) as MessageBody;
@@ -2177,7 +2221,7 @@ export class DiscordDouble {
 	 * or token it never sent (or past the 3 s deadline), 40060 for a second answer, 400 Invalid Form Body
 	 * for a message or autocomplete answer over the limits. 204 when taken.
 	 */
-	#acknowledge(interactionId: string, token: string, raw: unknown): Reply {
+	#acknowledge(interactionId: string, token: string, raw: unknown, files: UploadedFile[] = []): Reply {
 		const sent = this.#interactions.get(interactionId);
 		if (!sent || sent.token !== token) return unknownInteraction();
 		const deadline = this.#options.interactionDeadlineMs ?? 3000;
@@ -2214,13 +2258,13 @@ export class DiscordDouble {
 		const invalid =
 			body.type === InteractionResponseType.ApplicationCommandAutocompleteResult
 				? validateChoices(data.choices)
-				: validateMessageBody(data, { requireContent: false });
+				: (validateFiles(files) ?? validateMessageBody(data, { requireContent: false }));
 		if (invalid) return invalid;
 		const carriesMessage =
 			body.type === InteractionResponseType.ChannelMessageWithSource ||
 			body.type === InteractionResponseType.DeferredChannelMessageWithSource;
 		sent.acknowledged = true;
-		sent.response = carriesMessage ? this.#interactionMessage(token, data, []) : undefined;
+		sent.response = carriesMessage ? this.#interactionMessage(token, data, files) : undefined;
 		sent.originalId = sent.response?.id ?? null;
 		this.interactionResponses.push({ interactionId, token, body });
 		return { status: 204 };
@@ -2260,7 +2304,8 @@ export class DiscordDouble {
 		// An interaction token Discord never issued is no webhook at all.
 		if (!this.#injectedByToken(params.token as string)) return unknownWebhook();
 		const body = asRecord(raw) as MessageBody;
-		const invalid = validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
+		const invalid =
+			validateFiles(files) ?? validateMessageBody(body, { requireContent: true, hasFiles: files.length > 0 });
 		if (invalid) return invalid;
 		const message = this.#interactionMessage(params.token as string, body, files);
 		this.followups.push({
@@ -2283,7 +2328,8 @@ export class DiscordDouble {
 		}
 		if (isInteraction && !this.#injectedByToken(token)) return unknownWebhook();
 		const body = asRecord(raw) as MessageBody;
-		const invalid = validateMessageBody(body, { requireContent: false, webhook: !isInteraction });
+		const invalid =
+			validateFiles(files) ?? validateMessageBody(body, { requireContent: false, webhook: !isInteraction });
 		if (invalid) return invalid;
 		const messageId = params.message as string;
 		const originalId = isInteraction ? this.#injectedByToken(token)?.originalId : null;

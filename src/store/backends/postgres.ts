@@ -2,10 +2,13 @@ import KeyvPostgres from '@keyv/postgres';
 import Keyv from 'keyv';
 import { type Backend, holderOf, LIST_PAGE, openCollections } from '../backend.js';
 import { COLLECTIONS, type CollectionName } from '../collections.js';
+import { serialize } from '../serialize.js';
 import {
+	adds,
 	type Change,
 	claimedValue,
 	claimForm,
+	expiresOf,
 	liveEntries,
 	readStored,
 	removes,
@@ -93,7 +96,7 @@ export function openPostgres({ url, prefix }: StoreUrl): Backend {
 			const at = (change: Change) => table(change.collection);
 			const storedKey = (change: Change) => key(change.collection, change.key);
 			for (const change of changes) {
-				if (removes(change) || change.expect === undefined) continue;
+				if (removes(change) || adds(change) || change.expect === undefined) continue;
 				conditions.push(
 					change.expect === null
 						? `NOT EXISTS (SELECT 1 FROM ${at(change)} WHERE key = ${param(storedKey(change))})`
@@ -107,6 +110,21 @@ export function openPostgres({ url, prefix }: StoreUrl): Backend {
 						return `c${i} AS (DELETE FROM ${at(change)}
 							WHERE key = ${param(storedKey(change))} AND EXISTS (SELECT 1 FROM held))`;
 					const stored = storedKey(change);
+					if (adds(change)) {
+						// The live counts as stored plus the addition, summed field by field under the row's lock.
+						const initial = serialize({ value: change.add, expires: expiresOf(change) });
+						return `c${i} AS (INSERT INTO ${at(change)} AS t (key, value)
+							SELECT ${param(stored)}::text, ${param(initial)}::text FROM held
+							ON CONFLICT (key) DO UPDATE SET value = (
+								SELECT json_build_object('value', COALESCE(json_object_agg(f, n), '{}'::json),
+									'expires', EXCLUDED.value::json->'expires')::text
+								FROM (SELECT f, sum(n)::bigint AS n FROM (
+									SELECT key AS f, value::bigint AS n FROM json_each_text(CASE
+										WHEN COALESCE((t.value::json->>'expires')::bigint, 9223372036854775807) > ${param(Date.now())}
+										THEN t.value::json->'value' ELSE '{}'::json END)
+									UNION ALL SELECT key, value::bigint FROM json_each_text(EXCLUDED.value::json->'value')
+								) parts GROUP BY f) sums))`;
+					}
 					const value = await storedForm(collections[change.collection], change);
 					// Expected absent: a plain insert, so one racing in first makes this one fail (unique key).
 					return `c${i} AS (INSERT INTO ${at(change)} (key, value)

@@ -1,7 +1,7 @@
 import KeyvRedis from '@keyv/redis';
 import Keyv from 'keyv';
 import { type Backend, holderOf, LIST_PAGE, openCollections } from '../backend.js';
-import { claimedValue, claimForm, readStored, removes, storedForm } from '../unit.js';
+import { adds, claimedValue, claimForm, expiresOf, readStored, removes, storedForm } from '../unit.js';
 import type { StoreUrl } from '../url.js';
 
 /**
@@ -56,8 +56,13 @@ export function openRedis({ url, prefix }: StoreUrl): Backend {
 				changes.map(async (change) => {
 					const key = keyOf(change.collection, change.key);
 					if (removes(change)) return { key, args: ['del', '', '', ''] };
-					const value = await storedForm(collections[change.collection], change);
 					const ttl = change.ttlMs === undefined ? '' : String(change.ttlMs);
+					if (adds(change))
+						return {
+							key,
+							args: ['add', JSON.stringify({ add: change.add, expires: expiresOf(change) }), ttl, ''],
+						};
+					const value = await storedForm(collections[change.collection], change);
 					const expect =
 						change.expect === undefined ? '' : change.expect === null ? '!' : `=${change.expect}`;
 					return { key, args: ['set', value, ttl, expect] };
@@ -106,8 +111,9 @@ export function openRedis({ url, prefix }: StoreUrl): Backend {
  * A unit, applied only if its conditions hold: scripts run whole, without interleaving; a connection lost
  * before it is sent applies nothing, and once it checks its conditions, plain SETs and DELs of string
  * keys cannot fail. ARGV[1] is the fence token ('' for none) and KEYS[1] the lease key; each change is a
- * key KEYS[i] (i >= 2) with four arguments: op ('set' or 'del'), value, ttl in ms ('' for none) and the
- * expected stored form ('' for none, '!' for absent, '=' and the stored form).
+ * key KEYS[i] (i >= 2) with four arguments: op ('set', 'del', or 'add': value is then
+ * `{add, expires}`, summed into the stored counts), value, ttl in ms ('' for none) and the expected
+ * stored form ('' for none, '!' for absent, '=' and the stored form).
  */
 const UNIT = `
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
@@ -123,6 +129,18 @@ end
 for i = 2, #KEYS do
 	local op, value, ttl = ARGV[4 * i - 6], ARGV[4 * i - 5], ARGV[4 * i - 4]
 	if op == 'del' then redis.call('DEL', KEYS[i])
+	elseif op == 'add' then
+		local spec = cjson.decode(value)
+		local counts = {}
+		local current = redis.call('GET', KEYS[i])
+		if current then
+			local ok, stored = pcall(cjson.decode, current)
+			if ok and type(stored) == 'table' and type(stored.value) == 'table' then counts = stored.value end
+		end
+		for field, n in pairs(spec.add) do counts[field] = (counts[field] or 0) + n end
+		local stored = cjson.encode({ value = counts, expires = spec.expires })
+		if ttl == '' then redis.call('SET', KEYS[i], stored)
+		else redis.call('SET', KEYS[i], stored, 'PX', ttl) end
 	elseif ttl == '' then redis.call('SET', KEYS[i], value)
 	else redis.call('SET', KEYS[i], value, 'PX', ttl) end
 end

@@ -11,7 +11,7 @@ import {
 	LIST_PAGE,
 	openCollections,
 } from '../backend.js';
-import { liveEntries, removes, sqlKey, storedForm } from '../unit.js';
+import { addedForm, adds, liveEntries, removes, sqlKey, storedForm } from '../unit.js';
 import { StoreConfigError, type StoreUrl } from '../url.js';
 
 /**
@@ -42,16 +42,20 @@ export function openSqlite({ url, prefix }: StoreUrl): Backend {
 					return {
 						adapter: adapter(change.collection),
 						key: sqlKey(collection, change.key),
-						value: removes(change) ? undefined : await storedForm(collection, change),
+						value: removes(change) || adds(change) ? undefined : await storedForm(collection, change),
+						...(adds(change) && { addition: change }),
 					};
 				}),
 			);
 			const [first] = rows;
 			if (!first) return true;
-			// Any adapter reaches the shared connection; the group transaction holds the whole unit.
+			// Any adapter reaches the shared connection; the group transaction holds the whole unit, and an
+			// addition reads its record inside it, where no other write can come between.
 			await first.adapter.transact(() => {
 				for (const row of rows)
-					if (row.value === undefined) row.adapter.deleteNow(row.key);
+					if (row.addition)
+						row.adapter.upsertNow(row.key, addedForm(row.adapter.selectNow(row.key), row.addition));
+					else if (row.value === undefined) row.adapter.deleteNow(row.key);
 					else row.adapter.upsertNow(row.key, row.value);
 			});
 			return true;
@@ -359,6 +363,11 @@ export class SqliteAdapter extends EventEmitter implements KeyvStoreAdapter {
 	/** Runs `apply` in the next group transaction (the store's atomic commit of a unit). */
 	transact<T>(apply: () => T): Promise<T> {
 		return this.#database.write(apply);
+	}
+
+	/** One read, for use inside `transact` only (it sees the transaction's own writes). */
+	selectNow(key: string): string | undefined {
+		return this.#select.get(key);
 	}
 
 	/** One upsert, for use inside `transact` only. */

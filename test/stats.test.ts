@@ -99,14 +99,14 @@ describe('/stats: what the counts say', () => {
 		const utc = buckets(hours, from, from + 3 * day, 'day', 'UTC');
 		assert.deepEqual(
 			utc.map((bucket) => bucket.label),
-			['Mar 1', 'Mar 2', 'Mar 3'],
+			['1 Mar', '2 Mar', '3 Mar'],
 		);
 		assert.equal(utc[0]?.stacks[0], 2);
 		assert.equal(utc[0]?.stacks[CHART_GROUPS.findIndex((group) => group.name === 'E-mail')], 1);
 		assert.equal(utc[2]?.stacks.at(-1), 3, 'a kind of no group counts as Other');
 		// 23:00 UTC is already the next day in Berlin (UTC+1 in early March).
 		const berlin = buckets(hours, from, from + 3 * day, 'day', 'Europe/Berlin');
-		assert.equal(berlin.find((bucket) => bucket.label === 'Mar 2')?.stacks[0], 2);
+		assert.equal(berlin.find((bucket) => bucket.label === '2 Mar')?.stacks[0], 2);
 	});
 
 	it('renders the chart as a PNG of the stated size with the shipped font (text drawn, not dropped)', async () => {

@@ -160,7 +160,7 @@ const GROUP_OF = new Map<string, number>(
 const OTHER_GROUP = CHART_GROUPS.length - 1;
 
 export interface Bucket {
-	/** `Dec 2` for a day, `09` for an hour, in the report's time zone. */
+	/** `2 Dec` for a day, `09` for an hour, in the report's time zone. */
 	label: string;
 	/** One count per CHART_GROUPS entry. */
 	stacks: number[];
@@ -177,7 +177,7 @@ export function buckets(
 	unit: 'hour' | 'day',
 	timeZone: string,
 ): Bucket[] {
-	const format = new Intl.DateTimeFormat('en-US', {
+	const format = new Intl.DateTimeFormat('en-GB', {
 		timeZone,
 		...(unit === 'hour' ? { hour: '2-digit', hourCycle: 'h23' } : { month: 'short', day: 'numeric' }),
 	});

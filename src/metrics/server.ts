@@ -11,11 +11,9 @@ export async function startMetricsServer(
 	where: { host: string; port: number },
 	logger: FastifyBaseLogger,
 ): Promise<{ server: FastifyInstance; address: string }> {
-	const server = Fastify({
-		loggerInstance: logger.child({ component: 'metrics' }),
-		disableRequestLogging: true,
-	});
-	server.get('/metrics', async (_request, reply) => {
+	const server = Fastify({ loggerInstance: logger.child({ component: 'metrics' }) });
+	// A scrape every few seconds is not worth a log line each.
+	server.get('/metrics', { logLevel: 'warn' }, async (_request, reply) => {
 		const { contentType, body } = await metrics.exposition();
 		return reply.type(contentType).send(body);
 	});

@@ -25,7 +25,7 @@ import { meterKinds } from './metrics/instrument.js';
 import type { Metrics } from './metrics/metrics.js';
 import { AccountIndex } from './state/account-index.js';
 import { readBacklog } from './state/backlog.js';
-import { createForwards } from './state/forwards.js';
+import { createForwards, forwardDestination } from './state/forwards.js';
 import { type CallbackUrls, resolveHookSecret, callbackUrls as urlsFor } from './state/hook-secret.js';
 import { createIngest, type Ingest } from './state/ingest.js';
 import { KeyedLock } from './state/keyed-lock.js';
@@ -119,7 +119,11 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 	const metrics =
 		options.metrics ??
 		(config.metrics
-			? (await import('./metrics/metrics.js')).createMetrics({ version: hookcordVersion(), now: clock.now })
+			? (await import('./metrics/metrics.js')).createMetrics({
+					version: hookcordVersion(),
+					now: clock.now,
+					forwardTargets: config.forward.targets.map(({ key, provider }) => ({ target: key, provider })),
+				})
 			: undefined);
 	const io = {
 		logger,
@@ -189,6 +193,16 @@ export async function composeServices(config: Config, options: ComposeOptions): 
 		// Without a lease (one process, DELIVERY=on) this process is the only one delivering.
 		leader: () => (lease ? leadership?.isLeader() === true : config.delivery.enabled),
 		outbox: () => readBacklog(store, clock.now()),
+	});
+	// A forward target is a destination: held (paused for staff) in the worker, its backlog in the outbox.
+	metrics?.watchForwards((backlog) => {
+		const held = new Set((worker.status().held ?? []).map((hold) => hold.destination));
+		return config.forward.targets.map(({ key, provider }) => ({
+			target: key,
+			provider,
+			paused: held.has(forwardDestination(key)),
+			backlog: backlog?.byDestination[forwardDestination(key)] ?? 0,
+		}));
 	});
 	const { publicKey } = config.discord;
 	const once = createOnce(store, lock);

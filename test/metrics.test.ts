@@ -160,4 +160,32 @@ describe('Prometheus metrics on METRICS_PORT', () => {
 		assert.equal(exposition.value('hookcord_dead_letters'), 1);
 		assert.equal(exposition.value('hookcord_outbox_oldest_age_seconds'), 90);
 	});
+
+	it('show each configured forward target, its backlog and whether it is held for staff', async (t) => {
+		const metrics = createMetrics({ version: 'test', defaults: false, cacheMs: 0 });
+		const harness = await buildTestApp(
+			{ ALERTS_CHANNEL: 'off', MOFH_FORWARD_TO: 'http://127.0.0.1:9/panel/callback' },
+			{ metrics },
+		);
+		// Nothing delivers: the forwards wait in the outbox.
+		await harness.worker.stop();
+		t.after(() => harness.app.close());
+		for (const username of ['host_50000001', 'host_50000002'])
+			await harness.app.inject({
+				method: 'POST',
+				url: `/hooks/mofh/${SECRET}`,
+				headers: urlencoded,
+				payload: form({ username, status: 'ACTIVATED' }),
+			});
+		const [target] = harness.config.forward.targets;
+		assert.ok(target);
+		const exposition = parseExposition((await metrics.exposition()).body);
+		const labels = { target: target.key, provider: 'mofh' };
+		assert.equal(exposition.value('hookcord_forward_backlog', labels), 2);
+		assert.equal(exposition.value('hookcord_forward_target_paused', labels), 0);
+		assert.ok(
+			!JSON.stringify(exposition.series('hookcord_forward_backlog')).includes('127.0.0.1'),
+			'never the URL',
+		);
+	});
 });

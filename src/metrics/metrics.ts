@@ -205,15 +205,16 @@ export function createMetrics(options: MetricsOptions) {
 		},
 	});
 
-	let forwards: (() => readonly ForwardTargetGauges[]) | undefined;
+	let forwards: ((backlog: OutboxGauges | undefined) => readonly ForwardTargetGauges[]) | undefined;
 	const configuredTargets = options.forwardTargets ?? [];
 	const forwardPaused = new Gauge({
 		name: 'hookcord_forward_target_paused',
 		help: '1 while a forward target is paused at a callback that may have been acted on, waiting for staff (Send again / Skip).',
 		labelNames: ['target', 'provider'],
 		registers: [registry],
-		collect() {
-			for (const state of forwards?.() ?? [])
+		async collect() {
+			if (!forwards) return;
+			for (const state of forwards(await outboxGauges()))
 				this.set({ target: state.target, provider: state.provider }, state.paused ? 1 : 0);
 		},
 	});
@@ -222,8 +223,9 @@ export function createMetrics(options: MetricsOptions) {
 		help: 'Callbacks waiting to be forwarded to a target.',
 		labelNames: ['target', 'provider'],
 		registers: [registry],
-		collect() {
-			for (const state of forwards?.() ?? [])
+		async collect() {
+			if (!forwards) return;
+			for (const state of forwards(await outboxGauges()))
 				this.set({ target: state.target, provider: state.provider }, state.backlog);
 		},
 	});
@@ -294,8 +296,9 @@ export function createMetrics(options: MetricsOptions) {
 		 * The forwarder's report of its targets, read at each scrape. Only configured targets are shown
 		 * (names come from the configuration, so the label set stays closed).
 		 */
-		watchForwards(source: () => readonly ForwardTargetGauges[]) {
-			forwards = () => source().filter(({ target }) => knownTargets.size === 0 || knownTargets.has(target));
+		watchForwards(source: (backlog: OutboxGauges | undefined) => readonly ForwardTargetGauges[]) {
+			forwards = (backlog) =>
+				source(backlog).filter(({ target }) => knownTargets.size === 0 || knownTargets.has(target));
 		},
 	};
 }

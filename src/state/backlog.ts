@@ -8,6 +8,8 @@ export interface Backlog {
 	oldestAgeSeconds: number;
 	/** Alerts whose retry budget ran out, kept for `/alerts failed` and replay. */
 	deadLetters: number;
+	/** Waiting entries per destination key (a forward target's is `forward:<target>`). */
+	byDestination: Record<string, number>;
 }
 
 /**
@@ -18,12 +20,16 @@ export interface Backlog {
 export async function readBacklog(store: Pick<Store, 'listKeys'>, now: number): Promise<Backlog> {
 	let backlog = 0;
 	let oldest = Number.POSITIVE_INFINITY;
+	const byDestination: Record<string, number> = {};
 	for await (const key of store.listKeys('outbox')) {
 		backlog++;
+		const destination = key.slice(0, key.lastIndexOf('/'));
+		byDestination[destination] = (byDestination[destination] ?? 0) + 1;
 		const receivedAt = Number.parseInt(key.slice(key.lastIndexOf('/') + 1, key.lastIndexOf('/') + 10), 36);
 		if (receivedAt < oldest) oldest = receivedAt;
 	}
 	let deadLetters = 0;
 	for await (const _ of store.listKeys('failed')) deadLetters++;
-	return { backlog, oldestAgeSeconds: backlog > 0 ? Math.max(0, (now - oldest) / 1000) : 0, deadLetters };
+	const oldestAgeSeconds = backlog > 0 ? Math.max(0, (now - oldest) / 1000) : 0;
+	return { backlog, oldestAgeSeconds, deadLetters, byDestination };
 }

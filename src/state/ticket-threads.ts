@@ -26,56 +26,44 @@ export async function ticketThreads(store: Pick<Store, 'threads'>, ticketId: str
 	return ((await store.threads.get(ticketId)) as TicketThreads | undefined) ?? {};
 }
 
-/**
- * Records the ticket's thread at one destination, keeping the other destinations' entries: a compare-
- * and-set on the record, read again when another writer changed it in between.
- */
-export async function recordTicketThread(
+/** Records the ticket's thread at one destination, keeping the other destinations' entries. */
+export function recordTicketThread(
 	store: Pick<Store, 'read' | 'commit'>,
 	ticketId: string,
 	destination: string,
 	thread: TicketThread,
 ): Promise<void> {
-	for (let attempt = 0; attempt < 20; attempt++) {
-		const { value, stored } = await store.read('threads', ticketId);
-		const next = { ...((value as TicketThreads | undefined) ?? {}), [destination]: thread };
-		if (
-			await store.commit([
-				{
-					collection: 'threads',
-					key: ticketId,
-					value: next,
-					...(stored !== undefined && { expect: stored }),
-				},
-			])
-		)
-			return;
-	}
-	throw new Error(`ticket ${ticketId}: its thread record kept changing`);
+	return changeTicketThreads(store, ticketId, (threads) => ({ ...threads, [destination]: thread }));
 }
 
 /** Forgets the ticket's thread at one destination (it was deleted in Discord): the next post starts another. */
-export async function forgetTicketThread(
+export function forgetTicketThread(
 	store: Pick<Store, 'read' | 'commit'>,
 	ticketId: string,
 	destination: string,
 ): Promise<void> {
+	return changeTicketThreads(store, ticketId, (threads) => {
+		if (!(destination in threads)) return undefined;
+		const { [destination]: _forgotten, ...rest } = threads;
+		return rest;
+	});
+}
+
+/**
+ * A compare-and-set on the ticket's record: `change` returns the new record (undefined: nothing to
+ * write), and the record is read again when another writer changed it in between.
+ */
+async function changeTicketThreads(
+	store: Pick<Store, 'read' | 'commit'>,
+	ticketId: string,
+	change: (threads: TicketThreads) => TicketThreads | undefined,
+): Promise<void> {
 	for (let attempt = 0; attempt < 20; attempt++) {
 		const { value, stored } = await store.read('threads', ticketId);
-		const next = { ...((value as TicketThreads | undefined) ?? {}) };
-		if (!(destination in next)) return;
-		delete next[destination];
-		if (
-			await store.commit([
-				{
-					collection: 'threads',
-					key: ticketId,
-					value: next,
-					...(stored !== undefined && { expect: stored }),
-				},
-			])
-		)
-			return;
+		const next = change((value as TicketThreads | undefined) ?? {});
+		if (next === undefined) return;
+		const write = { collection: 'threads' as const, key: ticketId, value: next };
+		if (await store.commit([{ ...write, ...(stored !== undefined && { expect: stored }) }])) return;
 	}
 	throw new Error(`ticket ${ticketId}: its thread record kept changing`);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import { composeServices } from '../src/service.js';
 import { createForwards, forwardDestination } from '../src/state/forwards.js';
-import { type OutboxEntry, outboxKey } from '../src/state/outbox.js';
+import { createOutbox, type OutboxEntry, outboxKey } from '../src/state/outbox.js';
 import type { Store } from '../src/store/store.js';
 import { type PanelAnswer, type PanelDouble, startPanel } from './doubles/panel.js';
 import { form, SECRET, type Sent, silent, testConfig } from './helpers.js';
@@ -289,7 +289,14 @@ describe('forwarding: what may have been acted on pauses the target until staff 
 					JSON.stringify(app.ops()[1]?.message.embeds),
 					decision === 'resend' ? /sent again/ : /skipped/,
 				);
-				// Carried out once: nothing more goes out however long it runs.
+				// Carried out once: nothing more goes out however long it runs, and a skipped callback is
+				// not sent again by a replay of the failed deliveries (`/alerts replay all`).
+				if (decision === 'skip') {
+					const outbox = createOutbox(app.store);
+					const listed = (await outbox.listFailed()).filter((failed) => failed.event.id === first);
+					assert.equal(listed.length, 1, 'the skipped callback is listed');
+					assert.deepEqual(await outbox.replay([first]), [], 'and not replayed');
+				}
 				await new Promise((resolve) => setTimeout(resolve, 100));
 				assert.equal(panel.requests.length, expected.length);
 			});

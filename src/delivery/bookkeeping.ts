@@ -147,16 +147,20 @@ export class Bookkeeping {
 		);
 	}
 
-	/** Moves entries of one destination to the failed deliveries (kept for replay); `queue` forgets them. */
+	/**
+	 * Moves entries of one destination to the failed deliveries (kept for replay, unless `skipped`: a
+	 * person decided they must not go); `queue` forgets them.
+	 */
 	async deadLetter(
 		destination: string,
 		entries: OutboxEntry[],
 		reason: string,
 		queue?: DestinationQueue,
+		skipped = false,
 	): Promise<void> {
 		for (const entry of entries) {
 			entry.lastError = reason;
-			await this.#outbox.fail(entry, destination, this.#now());
+			await this.#outbox.fail(entry, destination, this.#now(), skipped);
 		}
 		const gone = entries.map((entry) => entry.event.id);
 		queue?.forget(gone);

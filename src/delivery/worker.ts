@@ -170,7 +170,8 @@ export class Worker {
 
 	/**
 	 * A person's decision for a held destination: `resend` sends the held record again as it is, `skip`
-	 * moves its entries to the failed deliveries (replayable). False when the destination is not held.
+	 * moves its entries to the failed deliveries, listed but never replayed. False when the destination is
+	 * not held.
 	 */
 	async release(destination: string, decision: 'resend' | 'skip'): Promise<boolean> {
 		const queue = this.#queues.get(destination);
@@ -187,7 +188,7 @@ export class Worker {
 					const stored = await Promise.all(lane.record.ids.map((id) => this.#outbox.get(destination, id)));
 					entries = stored.filter((entry): entry is OutboxEntry => entry !== undefined);
 				}
-				await this.#books.deadLetter(destination, entries, reason, queue);
+				await this.#books.deadLetter(destination, entries, reason, queue, true);
 				delete lane.record;
 				if (queue.kind.durable) await this.#outbox.clearBatch(queue.recordKey(lane));
 			} else if (queue.kind.durable) await this.#outbox.setBatch(queue.recordKey(lane), lane.record);

@@ -42,6 +42,11 @@ export type StoredInFlight = InFlightRecord & Record<string, unknown>;
 
 export interface FailedEntry extends OutboxEntry {
 	failedAt: number;
+	/**
+	 * A person chose not to send it (Skip on a held forward target): listed with the failed deliveries
+	 * for the record, never replayed, since sending it is exactly what was decided against.
+	 */
+	skipped?: true;
 }
 
 /** Rows read per step when paging the outbox in key order. */
@@ -176,9 +181,9 @@ export function createOutbox(
 		async clearBatch(lane: string): Promise<void> {
 			await bookkeep([{ collection: 'batches', key: lane, remove: true }]);
 		},
-		/** Dead letter: the retry budget is spent. Kept for `/alerts failed` and replay. */
-		async fail(entry: OutboxEntry, destination: string, failedAt: number): Promise<void> {
-			const failed: FailedEntry = { ...entry, failedAt, destination };
+		/** Dead letter: the retry budget is spent, or a person skipped it. Kept for `/alerts failed` and replay. */
+		async fail(entry: OutboxEntry, destination: string, failedAt: number, skipped = false): Promise<void> {
+			const failed: FailedEntry = { ...entry, failedAt, destination, ...(skipped && { skipped: true }) };
 			const key = outboxKey(destination, entry.event.id);
 			await bookkeep([
 				{ collection: 'failed', key, value: failed },
@@ -188,13 +193,13 @@ export function createOutbox(
 		listFailed,
 		/**
 		 * Moves failed entries back to the outbox with a fresh retry budget: every destination an event
-		 * with one of these ids failed at.
+		 * with one of these ids failed at, except where a person skipped it.
 		 */
 		async replay(ids: string[]): Promise<OutboxEntry[]> {
 			const wanted = new Set(ids);
 			const replayed: OutboxEntry[] = [];
 			for (const failed of await listFailed()) {
-				if (!wanted.has(failed.event.id)) continue;
+				if (!wanted.has(failed.event.id) || failed.skipped) continue;
 				const { event, destination } = failed;
 				const entry: OutboxEntry = { event, destination, attempts: 0, notBefore: 0, budgetFrom: now() };
 				const key = outboxKey(destination, event.id);

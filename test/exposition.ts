@@ -25,10 +25,15 @@ function unescapeLabel(text: string): string {
 	return text.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
 }
 
+/**
+ * A sample value as Prometheus reads it (Go's strconv.ParseFloat): NaN and Inf in any case, so prom-client's
+ * `Nan` (an event-loop gauge before its first sample, on newer Node lines) is read as NaN, as a server would.
+ */
 function number(text: string): number {
-	if (text === '+Inf') return Number.POSITIVE_INFINITY;
-	if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-	if (text === 'NaN') return Number.NaN;
+	const word = text.toLowerCase();
+	if (word === '+inf' || word === 'inf') return Number.POSITIVE_INFINITY;
+	if (word === '-inf') return Number.NEGATIVE_INFINITY;
+	if (word === 'nan') return Number.NaN;
 	const value = Number(text);
 	if (Number.isNaN(value)) throw new Error(`not a sample value: ${text}`);
 	return value;
